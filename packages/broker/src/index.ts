@@ -1,0 +1,2 @@
+export * from "./BrokerConfig.ts"
+export * from "./Broker.ts"
