@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest"
+import { encodeError, encodeInfo, OK, OutboundBuffer, PING, PONG } from "./Encoder.ts"
+
+interface Delivered {
+  readonly operation: "MSG" | "HMSG"
+  readonly subject: string
+  readonly sid: string
+  readonly reply: string | undefined
+  readonly headerSize: number
+  readonly message: string
+}
+
+/** A minimal MSG/HMSG reader (as a client would parse server output), kept apart from the code under test. */
+const readDeliveries = (stream: Buffer): Delivered[] => {
+  const delivered: Delivered[] = []
+  let offset = 0
+  while (offset < stream.length) {
+    const lineEnd = stream.indexOf("\r\n", offset, "latin1")
+    const [operation, ...args] = stream.toString("latin1", offset, lineEnd).split(" ")
+    const headers = operation === "HMSG"
+    if (!headers && operation !== "MSG") throw new Error(`unexpected ${operation}`)
+    const total = Number(args.at(-1))
+    const headerSize = headers ? Number(args.at(-2)) : 0
+    const named = args.slice(0, headers ? -2 : -1)
+    const messageStart = lineEnd + 2
+    if (stream.toString("latin1", messageStart + total, messageStart + total + 2) !== "\r\n") throw new Error("bad framing")
+    delivered.push({
+      operation,
+      subject: named[0],
+      sid: named[1],
+      reply: named[2],
+      headerSize,
+      message: stream.toString("latin1", messageStart, messageStart + total)
+    })
+    offset = messageStart + total + 2
+  }
+  return delivered
+}
+
+describe("protocol constants", () => {
+  it("are the exact wire bytes", () => {
+    expect(PING.toString()).toBe("PING\r\n")
+    expect(PONG.toString()).toBe("PONG\r\n")
+    expect(OK.toString()).toBe("+OK\r\n")
+  })
+
+  it("encode INFO with nats-server's space before CRLF", () => {
+    expect(encodeInfo({ server_id: "N1", headers: true, max_payload: 1048576 }).toString()).toBe(
+      'INFO {"server_id":"N1","headers":true,"max_payload":1048576} \r\n'
+    )
+  })
+
+  it("encode -ERR with the text in single quotes, byte for byte", () => {
+    expect(encodeError("Unknown Protocol Operation").toString()).toBe("-ERR 'Unknown Protocol Operation'\r\n")
+    const subject = Buffer.from("\u00fc", "utf8").toString("latin1")
+    expect(encodeError(`Permissions Violation for Publish to "${subject}"`)).toEqual(
+      Buffer.from("-ERR 'Permissions Violation for Publish to \"\u00fc\"'\r\n", "utf8")
+    )
+  })
+})
+
+describe("OutboundBuffer", () => {
+  it("writes MSG and HMSG lines that parse back to what was written", () => {
+    const outbound = new OutboundBuffer()
+    outbound.writeMsg("foo.bar", "1", undefined, Buffer.from("hello"))
+    outbound.writeMsg("foo.bar", "22", "_INBOX.abc.1", Buffer.alloc(0))
+    outbound.writeHmsg("kv.a", "3", undefined, 16, Buffer.from("NATS/1.0 503\r\n\r\n"))
+    outbound.writeHmsg("kv.b", "4", "reply.to", 12, Buffer.from("NATS/1.0\r\n\r\nv1"))
+    const expected = [
+      "MSG foo.bar 1 5\r\nhello\r\n",
+      "MSG foo.bar 22 _INBOX.abc.1 0\r\n\r\n",
+      "HMSG kv.a 3 16 16\r\nNATS/1.0 503\r\n\r\n\r\n",
+      "HMSG kv.b 4 reply.to 12 14\r\nNATS/1.0\r\n\r\nv1\r\n"
+    ].join("")
+    expect(outbound.length).toBe(expected.length)
+    const written = outbound.take()
+    expect(written.toString("latin1")).toBe(expected)
+    expect(readDeliveries(written).map((delivered) => delivered.reply)).toEqual([undefined, "_INBOX.abc.1", undefined, "reply.to"])
+  })
+
+  // A small initial size exercises growth; a large one keeps writing into the tail after take().
+  it.each([64, 1024 * 1024])("round-trips a long randomized sequence, across growth and takes (initial size %i)", (initialSize) => {
+    let seed = 42
+    const next = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      return seed / 4294967296
+    }
+    const text = (length: number): string =>
+      Array.from({ length }, () => String.fromCharCode(0x21 + Math.floor(next() * 0xde))).join("")
+    const outbound = new OutboundBuffer(initialSize)
+    const expected: Delivered[] = []
+    const taken: Buffer[] = []
+    const snapshots: string[] = []
+    for (let index = 0; index < 2000; index++) {
+      // Lengths cross the JS-loop / native thresholds for strings (24) and payloads (64).
+      const subject = text(1 + Math.floor(next() * 40))
+      const sid = String(Math.floor(next() * 100_000))
+      const reply = next() < 0.5 ? undefined : text(1 + Math.floor(next() * 40))
+      const message = Buffer.from(text(Math.floor(next() * 300)), "latin1")
+      if (next() < 0.5) {
+        outbound.writeMsg(subject, sid, reply, message)
+        expected.push({ operation: "MSG", subject, sid, reply, headerSize: 0, message: message.toString("latin1") })
+      } else {
+        const headerSize = Math.floor(next() * (message.length + 1))
+        outbound.writeHmsg(subject, sid, reply, headerSize, message)
+        expected.push({ operation: "HMSG", subject, sid, reply, headerSize, message: message.toString("latin1") })
+      }
+      if (next() < 0.05) {
+        const chunk = outbound.take()
+        taken.push(chunk)
+        snapshots.push(chunk.toString("latin1"))
+        expect(outbound.length).toBe(0)
+      }
+    }
+    taken.push(outbound.take())
+    snapshots.push(taken.at(-1)!.toString("latin1"))
+    // Later writes never touch memory that take() handed out.
+    expect(taken.map((chunk) => chunk.toString("latin1"))).toEqual(snapshots)
+    expect(readDeliveries(Buffer.concat(taken))).toEqual(expected)
+  })
+
+  it("writes UTF-8 subjects held as latin1 strings back as the original bytes", () => {
+    const subject = Buffer.from("temp.\u00fcber", "utf8").toString("latin1")
+    const outbound = new OutboundBuffer()
+    outbound.writeMsg(subject, "1", undefined, Buffer.from("x"))
+    expect(outbound.take()).toEqual(Buffer.concat([Buffer.from("MSG temp.\u00fcber 1 1\r\nx\r\n", "utf8")]))
+  })
+
+  it("appends raw bytes and latin1 text", () => {
+    const outbound = new OutboundBuffer(64)
+    outbound.writeBytes(PONG)
+    outbound.writeLatin1("-ERR 'x'\r\n")
+    outbound.writeBytes(Buffer.alloc(200, 0x61))
+    expect(outbound.length).toBe(6 + 10 + 200)
+    expect(outbound.take().toString("latin1")).toBe(`PONG\r\n-ERR 'x'\r\n${"a".repeat(200)}`)
+    expect(outbound.take().length).toBe(0)
+  })
+
+  it("writes payload sizes with every digit count", () => {
+    const outbound = new OutboundBuffer(64)
+    const sizes = [0, 1, 9, 10, 99, 100, 12345, 100000]
+    for (const size of sizes) outbound.writeMsg("s", "1", undefined, Buffer.alloc(size, 0x7a))
+    expect(readDeliveries(outbound.take()).map((delivered) => delivered.message.length)).toEqual(sizes)
+  })
+})
