@@ -1,5 +1,7 @@
-import { Context, Data, Effect, Layer } from "effect"
-import type { BrokerConfigInput } from "./BrokerConfig.ts"
+import { Context, Data, Effect, Layer, Runtime } from "effect"
+import { BrokerConfig, type BrokerConfigInput } from "./BrokerConfig.ts"
+import type { InternalClient } from "./InternalClient.ts"
+import { Server, type ServerLog } from "./Server.ts"
 
 /** Why the broker could not start; `message` is one sentence for the user. */
 export class BrokerStartError extends Data.TaggedError("BrokerStartError")<{
@@ -14,12 +16,70 @@ export interface BrokerShape {
   readonly port: number
   readonly url: string
   readonly serverId: string
+  /** The engine, for the layers that live in this process (monitoring, JetStream). */
+  readonly server: Server
+  /** A client with no socket; closed with the broker. */
+  readonly connectInternal: (name: string) => InternalClient
 }
 
 export class Broker extends Context.Tag("@nex/broker/Broker")<Broker, BrokerShape>() {}
 
-/** Listens on the configured address; closing the scope drains and closes every connection. */
-export const layer = (_config: BrokerConfigInput): Layer.Layer<Broker, BrokerStartError> =>
-  Layer.fail(new BrokerStartError({ reason: "Listen", message: "not implemented yet" }))
+/** One line naming the first invalid field, e.g. `port: Too big: expected number to be <=65535`. */
+export const describeConfigIssue = (issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string => {
+  const issue = issues[0]
+  const path = issue.path.map(String).join(".")
+  return path === "" ? issue.message : `${path}: ${issue.message}`
+}
 
-export const _unused = Effect.void
+const parseConfig = (input: BrokerConfigInput) =>
+  Effect.suspend(() => {
+    const parsed = BrokerConfig.safeParse(input)
+    return parsed.success
+      ? Effect.succeed(parsed.data)
+      : Effect.fail(new BrokerStartError({ reason: "InvalidConfig", message: `invalid broker config: ${describeConfigIssue(parsed.error.issues)}`, cause: parsed.error }))
+  })
+
+/** Data-plane events are rare (slow consumers, failing subscribers); they go to Effect's logger. */
+const logThrough = (runtime: Runtime.Runtime<never>): ServerLog => {
+  const run = Runtime.runFork(runtime)
+  return {
+    info: (message, fields = {}) => void run(Effect.logInfo(message).pipe(Effect.annotateLogs(fields), Effect.annotateLogs("module", "broker"))),
+    warn: (message, fields = {}) => void run(Effect.logWarning(message).pipe(Effect.annotateLogs(fields), Effect.annotateLogs("module", "broker")))
+  }
+}
+
+const listen = (server: Server) =>
+  Effect.tryPromise({
+    try: () => server.listen(),
+    catch: (cause) => {
+      const code = (cause as NodeJS.ErrnoException).code
+      const address = `${server.config.host}:${server.config.port}`
+      return code === "EADDRINUSE"
+        ? new BrokerStartError({ reason: "PortInUse", message: `${address} is already in use`, cause })
+        : new BrokerStartError({ reason: "Listen", message: `cannot listen on ${address}: ${(cause as Error).message}`, cause })
+    }
+  })
+
+/** Listens on the configured address; closing the scope drains and closes every connection. */
+export const layer = (input: BrokerConfigInput): Layer.Layer<Broker, BrokerStartError> =>
+  Layer.scoped(
+    Broker,
+    Effect.gen(function* () {
+      const config = yield* parseConfig(input)
+      const runtime = yield* Effect.runtime<never>()
+      const server = yield* Effect.acquireRelease(
+        Effect.sync(() => new Server(config, logThrough(runtime))).pipe(Effect.tap(listen)),
+        (server) => Effect.promise(() => server.shutdown()).pipe(Effect.tap(() => Effect.logInfo("broker stopped")))
+      )
+      const url = `nats://${config.host}:${server.port}`
+      yield* Effect.logInfo("broker listening").pipe(Effect.annotateLogs({ url, server_id: server.serverId }))
+      return {
+        host: config.host,
+        port: server.port,
+        url,
+        serverId: server.serverId,
+        server,
+        connectInternal: (name: string) => server.connectInternal(name)
+      }
+    })
+  )

@@ -1,2 +1,7 @@
-export * from "./BrokerConfig.ts"
 export * from "./Broker.ts"
+export * from "./BrokerConfig.ts"
+export { type CloseReason, ClientConnection } from "./ClientConnection.ts"
+export * from "./InternalClient.ts"
+export * as Monitoring from "./Monitoring.ts"
+export { advertisedVersion, type Publisher, Server, type ServerLog } from "./Server.ts"
+export { Subscription } from "./Subscription.ts"

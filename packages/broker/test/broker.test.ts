@@ -1,0 +1,165 @@
+import { connect } from "@nats-io/transport-node"
+import { afterEach, describe, expect, it } from "vitest"
+import { eventually } from "../../../test/support/eventually.ts"
+import { NoRespondersError } from "../src/index.ts"
+import { RawClient, type RunningBroker, startBroker } from "./harness.ts"
+
+const running: RunningBroker[] = []
+const start = async (config: Parameters<typeof startBroker>[0] = {}) => {
+  const broker = await startBroker(config)
+  running.push(broker)
+  return broker
+}
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((broker) => broker.close()))
+})
+
+const connectLine = (options: Record<string, unknown> = {}) =>
+  `CONNECT ${JSON.stringify({ verbose: false, pedantic: false, headers: true, protocol: 1, ...options })}\r\n`
+
+describe("broker", () => {
+  it("sends INFO with nats-server's fields on accept", async () => {
+    const { broker } = await start()
+    const raw = await RawClient.open(broker.port)
+    await eventually(() => expect(raw.received).toContain("\r\n"))
+    const info = JSON.parse(raw.received.slice(5, raw.received.indexOf("\r\n")))
+    expect(info).toMatchObject({ server_id: broker.serverId, proto: 1, headers: true, max_payload: 1048576, port: broker.port })
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+$/)
+    expect(typeof info.client_id).toBe("number")
+    expect(info.auth_required).toBeUndefined()
+    raw.close()
+  })
+
+  it("routes between an in-process client and a socket client both ways", async () => {
+    const { broker } = await start()
+    const internal = broker.connectInternal("test")
+    const seen: string[] = []
+    internal.subscribe("svc.*", (message) => {
+      seen.push(`${message.subject}:${Buffer.from(message.payload).toString()}`)
+      if (message.reply !== undefined) internal.publish(message.reply, Buffer.from("pong"))
+    })
+    const nc = await connect({ servers: broker.url })
+    const reply = await nc.request("svc.ping", "hi")
+    expect(reply.string()).toBe("pong")
+    expect(seen).toEqual(["svc.ping:hi"])
+
+    const received: string[] = []
+    const sub = nc.subscribe("events.>", { callback: (_error, message) => void received.push(message.string()) })
+    await nc.flush()
+    internal.publish("events.a.b", Buffer.from("one"))
+    await eventually(() => expect(received).toEqual(["one"]))
+    sub.unsubscribe()
+    await expect(internal.request("nobody.home", Buffer.from("x"), { timeoutMs: 1000 })).rejects.toBeInstanceOf(NoRespondersError)
+    await nc.close()
+  })
+
+  it("closes a connection that stops answering PINGs with -ERR 'Stale Connection'", async () => {
+    const { broker } = await start({ pingIntervalMs: 50, pingMax: 2 })
+    const raw = await RawClient.open(broker.port)
+    raw.send(connectLine())
+    await eventually(() => expect(raw.closed).toBe(true), { timeout: 3000 })
+    expect(raw.afterInfo).toBe("PING\r\nPING\r\n-ERR 'Stale Connection'\r\n")
+    expect(broker.server.staleConnections).toBe(1)
+  })
+
+  it("keeps a connection that answers PINGs", async () => {
+    const { broker } = await start({ pingIntervalMs: 30, pingMax: 2 })
+    const nc = await connect({ servers: broker.url })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(nc.isClosed()).toBe(false)
+    expect(broker.server.staleConnections).toBe(0)
+    await nc.close()
+  })
+
+  it("closes with 'Authentication Timeout' when auth is required and CONNECT never comes", async () => {
+    const { broker } = await start({ auth: { token: "s3cret" }, authTimeoutMs: 100 })
+    const raw = await RawClient.open(broker.port)
+    await eventually(() => expect(raw.closed).toBe(true), { timeout: 3000 })
+    expect(raw.received).toContain('"auth_required":true')
+    expect(raw.afterInfo).toBe("-ERR 'Authentication Timeout'\r\n")
+  })
+
+  it("refuses connections past max_connections", async () => {
+    const { broker } = await start({ maxConnections: 1 })
+    const first = await RawClient.open(broker.port)
+    await eventually(() => expect(broker.server.clients.size).toBe(1))
+    const second = await RawClient.open(broker.port)
+    await eventually(() => expect(second.closed).toBe(true))
+    expect(second.received).toBe("-ERR 'maximum connections exceeded'\r\n")
+    first.close()
+  })
+
+  it("cuts off a subscriber that does not read, while others keep receiving", async () => {
+    const maxPending = 256 * 1024
+    const { broker } = await start({ maxPending })
+    const stalled = await RawClient.open(broker.port)
+    stalled.send(`${connectLine()}SUB flood 1\r\nPING\r\n`)
+    await eventually(() => expect(stalled.afterInfo).toContain("PONG"))
+    stalled.socket.pause()
+    const healthy = await connect({ servers: broker.url })
+    let healthyCount = 0
+    healthy.subscribe("flood", { callback: () => void healthyCount++ })
+    await healthy.flush()
+    const publisher = await connect({ servers: broker.url })
+    const payload = new Uint8Array(1024)
+    const total = 20_000
+    for (let index = 0; index < total; index++) {
+      publisher.publish("flood", payload)
+      if (index % 1000 === 0) await publisher.flush()
+    }
+    await publisher.flush()
+    await eventually(() => expect(healthyCount).toBe(total), { timeout: 10_000 })
+    await eventually(() => expect(broker.server.slowConsumers).toBe(1))
+    expect(broker.server.closedClients.some((client) => client.closeReason === "Slow Consumer (Pending Bytes)")).toBe(true)
+    await Promise.all([healthy.close(), publisher.close()])
+    stalled.close()
+  })
+
+  it("drains buffered messages to clients on shutdown", async () => {
+    const running = await startBroker({ port: 0 })
+    const raw = await RawClient.open(running.broker.port)
+    raw.send(`${connectLine()}SUB drain 1\r\nPING\r\n`)
+    await eventually(() => expect(raw.afterInfo).toContain("PONG"))
+    const internal = running.broker.connectInternal("publisher")
+    for (let index = 0; index < 100; index++) internal.publish("drain", Buffer.from(String(index)))
+    await running.close()
+    await eventually(() => expect(raw.closed).toBe(true))
+    const messages = raw.afterInfo.match(/MSG drain 1/g) ?? []
+    expect(messages.length).toBe(100)
+  })
+
+  it("lets a user with allowResponses answer requests outside its publish permissions", async () => {
+    const { broker } = await start({
+      auth: {
+        users: [
+          { user: "service", password: "pw", permissions: { publish: { allow: ["none.>"] }, subscribe: { allow: ["svc.>", "_INBOX.>"] }, allowResponses: true } },
+          { user: "caller", password: "pw" }
+        ]
+      }
+    })
+    const service = await connect({ servers: broker.url, user: "service", pass: "pw" })
+    service.subscribe("svc.echo", { callback: (_error, message) => void message.respond(message.data) })
+    await service.flush()
+    const caller = await connect({ servers: broker.url, user: "caller", pass: "pw" })
+    const reply = await caller.request("svc.echo", "hello", { timeout: 2000 })
+    expect(reply.string()).toBe("hello")
+    await Promise.all([service.close(), caller.close()])
+  })
+
+  it("applies a subscribe deny to wildcard subscriptions per message", async () => {
+    const { broker } = await start({
+      auth: { users: [{ user: "u", password: "p", permissions: { subscribe: { deny: ["secret.>"] } } }] }
+    })
+    const nc = await connect({ servers: broker.url, user: "u", pass: "p" })
+    const received: string[] = []
+    nc.subscribe(">", { callback: (_error, message) => void received.push(message.subject) })
+    await nc.flush()
+    const publisher = broker.connectInternal("publisher")
+    publisher.publish("public.news", Buffer.from("a"))
+    publisher.publish("secret.plans", Buffer.from("b"))
+    publisher.publish("public.done", Buffer.from("c"))
+    await eventually(() => expect(received).toEqual(["public.news", "public.done"]))
+    await nc.close()
+  })
+})
