@@ -56,8 +56,9 @@ export class ClientConnection implements ParserHandler, Delivery {
   closed = false
   closeReason: CloseReason | undefined
   stopTime: Date | undefined
-  verbose = false
-  pedantic = false
+  // Until CONNECT says otherwise a connection is verbose and pedantic, as in nats-server.
+  verbose = true
+  pedantic = true
   echo = true
   headers = false
   noResponders = false

@@ -1,0 +1,45 @@
+import { readFileSync } from "node:fs"
+import { startNatsServer } from "../test/support/natsServer.ts"
+import { startNex } from "../test/support/nexNode.ts"
+import type { Target } from "../test/support/natsServer.ts"
+
+export type ServerName = Target["name"]
+
+/** A server process the bench talks to over loopback, with its memory readable from /proc. */
+export interface BenchServer {
+  readonly name: ServerName
+  readonly url: string
+  readonly port: number
+  readonly pid: number
+  /** Resident set size of the server process in bytes, or NaN once it is gone. */
+  readonly rssBytes: () => number
+  readonly isRunning: () => boolean
+  readonly stop: () => Promise<void>
+}
+
+const residentBytes = (pid: number): number => {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8")
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)
+    return match === null ? Number.NaN : Number(match[1]) * 1024
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** Starts the named server as its own process on a free loopback port. */
+export const startBenchServer = async (name: ServerName): Promise<BenchServer> => {
+  const target = name === "nex" ? await startNex() : await startNatsServer()
+  const { child } = target.process
+  const pid = child.pid
+  if (pid === undefined) throw new Error(`${name} has no pid`)
+  return {
+    name,
+    url: target.url,
+    port: target.port,
+    pid,
+    rssBytes: () => residentBytes(pid),
+    isRunning: () => child.exitCode === null && child.signalCode === null,
+    stop: target.stop
+  }
+}

@@ -1,0 +1,58 @@
+import { connect } from "@nats-io/transport-node"
+import { openRawConnection } from "../../test/support/rawConnection.ts"
+import { publishPaced } from "../publishPaced.ts"
+import type { Scenario } from "../Scenario.ts"
+
+const payloadSize = 1024
+const mebibyte = 1024 * 1024
+// At most 200 MiB of payload per phase, whatever the message budget says.
+const maxMessages = (200 * mebibyte) / payloadSize
+
+/**
+ * Publisher throughput with no subscriber, then with a subscriber that never reads; the server's
+ * RSS around the stalled phase shows how much it buffers before cutting the stalled socket off.
+ */
+export const stalledSubscriber: Scenario = {
+  id: "stalled",
+  title: "stalled subscriber (1 KiB)",
+  run: async (server, budget) => {
+    const publisher = await connect({ servers: server.url })
+    const stalled = await openRawConnection(server.port)
+    try {
+      const payload = new Uint8Array(payloadSize)
+      const count = Math.min(budget.messages, maxMessages)
+      const phase = async (): Promise<number> => {
+        const started = performance.now()
+        const published = await publishPaced(publisher, { subject: "bench.stall", payload, count, deadline: Date.now() + budget.timeMs })
+        return published / ((performance.now() - started) / 1000)
+      }
+      const unobserved = await phase()
+
+      await stalled.write('CONNECT {"verbose":false}\r\nSUB bench.stall 1\r\nPING\r\n')
+      await stalled.waitFor("PONG\r\n")
+      stalled.socket.pause()
+      const before = server.rssBytes()
+      let peak = before
+      const sampler = setInterval(() => (peak = Math.max(peak, server.rssBytes())), 50)
+      const withStalled = await phase()
+      clearInterval(sampler)
+      const after = server.rssBytes()
+      // Reading now shows whether the server had already cut the stalled socket off.
+      const cutOff = await stalled.waitForClose(2000).then(
+        () => 1,
+        () => 0
+      )
+      return [
+        { metric: "publish, no subscriber", unit: "msgs/s", value: unobserved, higherIsBetter: true },
+        { metric: "publish, stalled subscriber", unit: "msgs/s", value: withStalled, higherIsBetter: true },
+        { metric: "RSS before stalled phase", unit: "MiB", value: before / mebibyte, higherIsBetter: false },
+        { metric: "RSS peak in stalled phase", unit: "MiB", value: peak / mebibyte, higherIsBetter: false },
+        { metric: "RSS after stalled phase", unit: "MiB", value: after / mebibyte, higherIsBetter: false },
+        { metric: "stalled socket cut off (1=yes)", unit: "", value: cutOff, higherIsBetter: true }
+      ]
+    } finally {
+      stalled.close()
+      await publisher.close()
+    }
+  }
+}
