@@ -1,0 +1,447 @@
+import { join } from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { eventually, tempDir } from "../../../../test/support/index.ts"
+import { type Disk, type DiskFile, nodeDisk, readWholeFile } from "./Disk.ts"
+import { type FileMessageStore, type FileStoreOptions, openFileStore } from "./FileStore.ts"
+import { noLimits } from "./MessageStore.ts"
+import { PowerCutDisk } from "./PowerCutDisk.ts"
+import { checkpointFileName } from "./Recovery.ts"
+import { segmentFileName, type SyncPolicy } from "./SegmentLog.ts"
+import { storeSuite } from "./store.suite.ts"
+import { writeFileAtomic } from "./writeFileAtomic.ts"
+
+const directories: Array<{ remove: () => void }> = []
+afterAll(() => {
+  for (const directory of directories) directory.remove()
+})
+
+const freshDirectory = (): string => {
+  const directory = tempDir("nex-store-")
+  directories.push(directory)
+  return directory.path
+}
+
+for (const sync of ["always", "interval", "never"] as const satisfies ReadonlyArray<SyncPolicy>) {
+  storeSuite(`file store (sync ${sync})`, (limits) => openFileStore(freshDirectory(), { limits, sync, segmentBytes: 64 * 1024 }))
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+const bytes = (text: string): Uint8Array => encoder.encode(text)
+const text = (data: Uint8Array | undefined): string | undefined => (data === undefined ? undefined : decoder.decode(data))
+
+const appendMany = (store: FileMessageStore, count: number, subject = (index: number) => `t.${index % 4}`): void => {
+  for (let index = 0; index < count; index++) {
+    const seq = store.state().lastSeq + 1
+    const result = store.append(subject(index), undefined, bytes(`message-${seq}`))
+    if (!result.ok) throw new Error(result.description)
+  }
+}
+
+/** Everything the store serves, for comparing before and after a restart. */
+const contents = (store: FileMessageStore): Array<[number, string, string | undefined]> => {
+  const seen: Array<[number, string, string | undefined]> = []
+  for (let message = store.nextMatching(0); message !== undefined; message = store.nextMatching(message.seq + 1)) {
+    seen.push([message.seq, message.subject, text(message.data)])
+  }
+  return seen
+}
+
+/** Offsets of the records in a segment file, found by walking their length fields. */
+const recordOffsets = (file: Uint8Array): number[] => {
+  const view = Buffer.from(file.buffer, file.byteOffset, file.byteLength)
+  const offsets: number[] = []
+  for (let offset = 16; offset + 8 <= view.length; offset += view.readUInt32LE(offset)) offsets.push(offset)
+  return offsets
+}
+
+const directory = "/store"
+const segmentPath = (id: number): string => join(directory, segmentFileName(id))
+
+const openOn = (disk: Disk, options: FileStoreOptions = {}): Promise<FileMessageStore> =>
+  openFileStore(directory, { disk, ...options })
+
+/** Writes into a file of a PowerCutDisk as if by another process (after a crash). */
+const editFile = (disk: PowerCutDisk, path: string, edit: (file: DiskFile, content: Uint8Array) => void): void => {
+  const content = readWholeFile(disk, path)!
+  const file = disk.open(path)
+  edit(file, content)
+  file.close()
+}
+
+describe("file store: restart", () => {
+  it("keeps every message, deletion and subject across a clean restart; sequences continue", async () => {
+    const path = freshDirectory()
+    const store = await openFileStore(path)
+    appendMany(store, 50)
+    store.delete(7)
+    store.delete(20, { erase: true })
+    await store.flush()
+    const before = contents(store)
+    const state = store.state()
+    const subjects = store.subjectsState()
+    await store.close()
+
+    const reopened = await openFileStore(path)
+    expect(reopened.recovery.checkpointLoaded).toBe(true)
+    expect(reopened.recovery.replayedRecords).toBe(0)
+    expect(reopened.state()).toEqual(state)
+    expect(reopened.subjectsState()).toEqual(subjects)
+    expect(contents(reopened)).toEqual(before)
+    expect(reopened.deletedSequences()).toEqual([7, 20])
+    const next = reopened.append("t.0", undefined, bytes("after"))
+    expect(next.ok && next.seq).toBe(51)
+    await reopened.close()
+  })
+
+  it("continues sequences after a purge of everything, with and without a checkpoint", async () => {
+    for (const clean of [true, false]) {
+      const disk = new PowerCutDisk()
+      const store = await openOn(disk)
+      appendMany(store, 5)
+      expect(store.purge()).toBe(5)
+      await store.flush()
+      if (clean) await store.close()
+      else disk.crash()
+      const reopened = await openOn(disk)
+      expect(reopened.state()).toMatchObject({ messages: 0, firstSeq: 6, lastSeq: 5 })
+      expect(reopened.recovery.checkpointLoaded).toBe(clean)
+      const next = reopened.append("t", undefined, bytes("x"))
+      expect(next.ok && next.seq).toBe(6)
+      reopened.compact(1000)
+      await reopened.flush()
+      disk.crash()
+      const again = await openOn(disk)
+      expect(again.state()).toMatchObject({ messages: 0, firstSeq: 1000, lastSeq: 999 })
+      const last = again.append("t", undefined, bytes("y"))
+      expect(last.ok && last.seq).toBe(1000)
+      await again.close()
+    }
+  })
+
+  it("holds limits and retention across restarts", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk, { limits: { ...noLimits, maxMsgs: 5 } })
+    appendMany(store, 12)
+    expect(store.state()).toMatchObject({ messages: 5, firstSeq: 8 })
+    await store.flush()
+    disk.crash()
+    const reopened = await openOn(disk, { limits: { ...noLimits, maxMsgs: 5 } })
+    expect(reopened.state()).toMatchObject({ messages: 5, firstSeq: 8, lastSeq: 12 })
+    await reopened.close()
+
+    const tighter = await openOn(disk, { limits: { ...noLimits, maxMsgsPerSubject: 1 } })
+    expect(tighter.subjectsState()).toEqual(new Map([["t.0", 1], ["t.1", 1], ["t.2", 1], ["t.3", 1]]))
+    tighter.purge()
+    const old = (Date.now() - 60_000) * 1e6
+    for (let index = 0; index < 3; index++) tighter.append("aged", undefined, bytes("old"), old + index)
+    await tighter.close()
+
+    const aged = await openOn(disk, { limits: { ...noLimits, maxAgeMs: 1000 } })
+    expect(aged.state()).toMatchObject({ messages: 0, firstSeq: 16, lastSeq: 15 })
+    await aged.close()
+  })
+})
+
+describe("file store: checkpoint and tail replay", () => {
+  it("loads the checkpoint and replays only the records written after it", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk, { segmentBytes: 4096 })
+    appendMany(store, 100)
+    await store.checkpoint()
+    appendMany(store, 7)
+    store.delete(3)
+    await store.flush()
+    const before = contents(store)
+    disk.crash()
+
+    const reopened = await openOn(disk, { segmentBytes: 4096 })
+    expect(reopened.recovery.checkpointLoaded).toBe(true)
+    // Seven messages and one removal record.
+    expect(reopened.recovery.replayedRecords).toBe(8)
+    expect(contents(reopened)).toEqual(before)
+    expect(reopened.state()).toMatchObject({ messages: 106, lastSeq: 107, numDeleted: 1 })
+    await reopened.close()
+  })
+
+  it("replays the whole log when there is no checkpoint, or a corrupt one", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk, { segmentBytes: 4096 })
+    appendMany(store, 60)
+    await store.flush()
+    const before = contents(store)
+    disk.crash()
+    const replayed = await openOn(disk, { segmentBytes: 4096 })
+    expect(replayed.recovery.checkpointLoaded).toBe(false)
+    expect(replayed.recovery.replayedRecords).toBe(60)
+    expect(contents(replayed)).toEqual(before)
+    await replayed.close()
+
+    editFile(disk, join(directory, checkpointFileName), (file, content) => {
+      file.write(new Uint8Array([content[70] ^ 0xff]), 70)
+    })
+    const recovered = await openOn(disk, { segmentBytes: 4096 })
+    expect(recovered.recovery.checkpointLoaded).toBe(false)
+    expect(recovered.recovery.notes.join()).toContain("checksum")
+    expect(contents(recovered)).toEqual(before)
+    await recovered.close()
+  })
+
+  it("checkpoints by itself once enough log is written", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk, { checkpointBytes: 2048 })
+    appendMany(store, 200)
+    await store.flush()
+    await eventually(() => expect(store.stats.checkpoints).toBeGreaterThan(0))
+    await store.close()
+  })
+
+  it("loses no deletion wherever the power is cut during a checkpoint that removes segments", async () => {
+    let removedSegments = false
+    for (let turnsBeforeCut = 0; turnsBeforeCut < 12; turnsBeforeCut++) {
+      const disk = new PowerCutDisk()
+      const store = await openOn(disk, { segmentBytes: 256 })
+      appendMany(store, 20)
+      await store.flush()
+      // The deletion of 3 is logged in the last segment, whose own messages (16-20) go too: that
+      // segment becomes removable while message 3's segment stays.
+      store.delete(3)
+      for (let seq = 11; seq <= 20; seq++) store.delete(seq)
+      await store.flush()
+      appendMany(store, 10)
+      await store.flush()
+      const segments = disk.list(directory).filter((name) => name.endsWith(".seg")).length
+      const checkpoint = store.checkpoint().catch(() => {})
+      for (let turn = 0; turn < turnsBeforeCut; turn++) await new Promise((resolve) => setImmediate(resolve))
+      disk.cut()
+      await checkpoint
+      if (disk.list(directory).filter((name) => name.endsWith(".seg")).length < segments) removedSegments = true
+      const reopened = await openOn(disk, { segmentBytes: 256 })
+      expect(reopened.get(3)).toBeUndefined()
+      expect(reopened.get(16)).toBeUndefined()
+      expect(text(reopened.get(4)?.data)).toBe("message-4")
+      expect(reopened.state()).toMatchObject({ messages: 19, lastSeq: 30 })
+      await reopened.close()
+    }
+    expect(removedSegments).toBe(true)
+  })
+
+  it("deletes segments that no message needs once a checkpoint covers them", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk, { segmentBytes: 512 })
+    appendMany(store, 60)
+    const segmentsBefore = disk.list(directory).filter((name) => name.endsWith(".seg")).length
+    expect(segmentsBefore).toBeGreaterThan(5)
+    store.purge({ upToSeq: 55 })
+    await store.checkpoint()
+    const segmentsAfter = disk.list(directory).filter((name) => name.endsWith(".seg")).length
+    expect(segmentsAfter).toBeLessThan(3)
+    const before = contents(store)
+    await store.close()
+    const reopened = await openOn(disk, { segmentBytes: 512 })
+    expect(contents(reopened)).toEqual(before)
+    expect(reopened.state()).toMatchObject({ messages: 6, firstSeq: 55, lastSeq: 60 })
+    await reopened.close()
+  })
+})
+
+describe("file store: torn and corrupt records", () => {
+  const tenMessages = async (): Promise<{ disk: PowerCutDisk; offsets: number[] }> => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk)
+    appendMany(store, 10, () => "t")
+    await store.flush()
+    disk.crash()
+    return { disk, offsets: recordOffsets(readWholeFile(disk, segmentPath(1))!) }
+  }
+
+  it("truncates a torn last record and hands its sequence out again", async () => {
+    const { disk } = await tenMessages()
+    editFile(disk, segmentPath(1), (file, content) => file.truncate(content.length - 3))
+    const store = await openOn(disk)
+    expect(store.recovery.truncatedBytes).toBeGreaterThan(0)
+    expect(store.state()).toMatchObject({ messages: 9, lastSeq: 9 })
+    expect(store.get(10)).toBeUndefined()
+    const next = store.append("t", undefined, bytes("again"))
+    expect(next.ok && next.seq).toBe(10)
+    await store.close()
+    const reopened = await openOn(disk)
+    expect(text(reopened.get(10)?.data)).toBe("again")
+    await reopened.close()
+  })
+
+  it("truncates a last record that fails its checksum", async () => {
+    const { disk, offsets } = await tenMessages()
+    editFile(disk, segmentPath(1), (file, content) => {
+      const at = content.length - 2
+      file.write(new Uint8Array([content[at] ^ 0x01]), at)
+    })
+    const length = readWholeFile(disk, segmentPath(1))!.length
+    const store = await openOn(disk)
+    expect(store.state()).toMatchObject({ messages: 9, lastSeq: 9 })
+    expect(store.get(10)).toBeUndefined()
+    expect(store.recovery.truncatedBytes).toBe(length - offsets[9])
+    expect(readWholeFile(disk, segmentPath(1))!.length).toBe(offsets[9])
+    await store.close()
+  })
+
+  it("cuts garbage after the last record", async () => {
+    const { disk } = await tenMessages()
+    editFile(disk, segmentPath(1), (file, content) => file.write(new Uint8Array(100).fill(7), content.length))
+    const store = await openOn(disk)
+    expect(store.recovery.truncatedBytes).toBe(100)
+    expect(store.state()).toMatchObject({ messages: 10, lastSeq: 10 })
+    await store.close()
+  })
+
+  it("skips a damaged record in the middle of the tail and serves the rest", async () => {
+    const { disk, offsets } = await tenMessages()
+    editFile(disk, segmentPath(1), (file, content) => {
+      const at = offsets[4] + 40
+      file.write(new Uint8Array([content[at] ^ 0x20]), at)
+    })
+    const store = await openOn(disk)
+    expect(store.recovery.skippedRecords).toBe(1)
+    expect(store.get(5)).toBeUndefined()
+    expect(store.state()).toMatchObject({ messages: 9, lastSeq: 10, numDeleted: 1 })
+    expect(text(store.get(6)?.data)).toBe("message-6")
+    await store.close()
+  })
+
+  it("never serves a record that went bad after its checkpoint", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk)
+    appendMany(store, 10, () => "t")
+    await store.close()
+    const offsets = recordOffsets(readWholeFile(disk, segmentPath(1))!)
+    editFile(disk, segmentPath(1), (file, content) => {
+      const at = offsets[2] + 36
+      file.write(new Uint8Array([content[at] ^ 0x04]), at)
+    })
+    const reopened = await openOn(disk)
+    expect(reopened.get(3)).toBeUndefined()
+    expect(reopened.stats.corruptReads).toBe(1)
+    expect(reopened.nextMatching(3)?.seq).toBe(4)
+    await reopened.close()
+  })
+})
+
+describe("file store: durability policies", () => {
+  it("shares one fdatasync among many concurrent appends (group commit)", async () => {
+    let syncs = 0
+    const counting: Disk = {
+      ...nodeDisk,
+      open: (path, options) => {
+        const file = nodeDisk.open(path, options)
+        return {
+          size: () => file.size(),
+          read: (position, into, offset, length) => file.read(position, into, offset, length),
+          write: (data, position) => file.write(data, position),
+          truncate: (length) => file.truncate(length),
+          sync: () => {
+            syncs++
+            return file.sync()
+          },
+          close: () => file.close()
+        }
+      }
+    }
+    const store = await openFileStore(freshDirectory(), { disk: counting })
+    syncs = 0
+    const producers = Array.from({ length: 50 }, async (_, producer) => {
+      for (let index = 0; index < 20; index++) {
+        const result = store.append(`p.${producer}`, undefined, bytes(`m${index}`))
+        if (!result.ok) throw new Error(result.description)
+        await result.durable
+      }
+    })
+    await Promise.all(producers)
+    expect(store.state().messages).toBe(1000)
+    expect(syncs).toBeGreaterThan(0)
+    expect(syncs).toBeLessThan(100)
+
+    syncs = 0
+    const burst = Array.from({ length: 1000 }, (_, index) => store.append("burst", undefined, bytes(`b${index}`)))
+    await Promise.all(burst.map((result) => (result.ok ? result.durable : Promise.reject(new Error("refused")))))
+    expect(syncs).toBeLessThanOrEqual(2)
+    await store.close()
+  })
+
+  it("acknowledges under sync always only what survives a power cut", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk)
+    const first = store.append("t", undefined, bytes("acked"))
+    if (!first.ok) throw new Error(first.description)
+    await first.durable
+    const second = store.append("t", undefined, bytes("not yet"))
+    expect(second.ok).toBe(true)
+    disk.cut()
+    if (second.ok) await expect(second.durable).rejects.toThrow()
+    const reopened = await openOn(disk)
+    expect(text(reopened.get(1)?.data)).toBe("acked")
+    expect(reopened.get(2)).toBeUndefined()
+    await reopened.close()
+  })
+
+  it("acknowledges after the write under sync interval and syncs on its timer", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk, { sync: "interval", syncIntervalMs: 20 })
+    const syncsAtOpen = disk.fileSyncs
+    const result = store.append("t", undefined, bytes("x"))
+    if (!result.ok) throw new Error(result.description)
+    await result.durable
+    expect(disk.fileSyncs).toBe(syncsAtOpen)
+    await eventually(() => expect(disk.fileSyncs).toBeGreaterThan(syncsAtOpen))
+    await store.close()
+  })
+
+  it("loses acknowledged messages on a power cut under sync never, as nats-server's default can", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk, { sync: "never" })
+    await store.flush()
+    const result = store.append("t", undefined, bytes("acked but not synced"))
+    if (!result.ok) throw new Error(result.description)
+    await result.durable
+    disk.cut()
+    const reopened = await openOn(disk)
+    expect(reopened.state().messages).toBe(0)
+    await reopened.close()
+  })
+
+  it("overwrites an erased message's bytes on disk", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk)
+    store.append("t", undefined, bytes("top-secret-payload"))
+    store.append("t", undefined, bytes("public"))
+    await store.flush()
+    const onDisk = (): string => Buffer.from(readWholeFile(disk, segmentPath(1))!).toString("latin1")
+    expect(onDisk()).toContain("top-secret-payload")
+    store.delete(1, { erase: true })
+    await store.flush()
+    await eventually(() => expect(onDisk()).not.toContain("top-secret-payload"))
+    await store.flush()
+    disk.crash()
+    const reopened = await openOn(disk)
+    expect(reopened.get(1)).toBeUndefined()
+    expect(text(reopened.get(2)?.data)).toBe("public")
+    await reopened.close()
+  })
+})
+
+describe("writeFileAtomic", () => {
+  it("leaves the old or the new content whole after a power cut", async () => {
+    const disk = new PowerCutDisk()
+    disk.mkdir("/meta")
+    const path = "/meta/stream.json"
+    await writeFileAtomic(disk, path, bytes("version 1"))
+    disk.cut()
+    expect(text(readWholeFile(disk, path))).toBe("version 1")
+    const pending = writeFileAtomic(disk, path, bytes("version 2")).catch(() => "cut")
+    disk.cut()
+    expect(await pending).toBe("cut")
+    expect(text(readWholeFile(disk, path))).toBe("version 1")
+    await writeFileAtomic(disk, path, bytes("version 3"))
+    disk.cut()
+    expect(text(readWholeFile(disk, path))).toBe("version 3")
+  })
+})

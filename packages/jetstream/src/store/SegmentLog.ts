@@ -1,0 +1,505 @@
+import { join } from "node:path"
+import type { Disk, DiskFile } from "./Disk.ts"
+import {
+  checkRecord,
+  messageHeaderSize,
+  messageKind,
+  messageRecordLength,
+  readMessageRecord,
+  recordKind,
+  recordLength,
+  recordSeq,
+  removalRecordLength,
+  segmentHeader,
+  segmentHeaderSize,
+  writeMessageRecord,
+  writeRemovalRecord
+} from "./LogRecord.ts"
+import type { MessageIndex } from "./MessageIndex.ts"
+import type { StoredMessage } from "./MessageStore.ts"
+import type { PayloadStore } from "./StoreEngine.ts"
+
+/** When an append is acknowledged: after an fdatasync covers it, after its write, or the same with no periodic sync. */
+export type SyncPolicy = "always" | "interval" | "never"
+
+/** One segment file of the log. */
+export interface Segment {
+  readonly id: number
+  readonly path: string
+  readonly file: DiskFile
+  /** Bytes written to the file; bytes still pending in memory are not counted. */
+  size: number
+  /** Lowest and highest message sequence in the segment; 0 when it holds none. */
+  minSeq: number
+  maxSeq: number
+}
+
+export const segmentFileName = (id: number): string => `${String(id).padStart(12, "0")}.seg`
+
+export const segmentIdOf = (name: string): number | undefined => {
+  const match = /^(\d{12})\.seg$/.exec(name)
+  return match === null ? undefined : Number(match[1])
+}
+
+/** nats-server's file-store accounting for a message. */
+export const fileMessageSize = (subjectLength: number, headersLength: number, dataLength: number): number =>
+  headersLength === 0 ? 22 + subjectLength + dataLength + 8 : 22 + subjectLength + 4 + headersLength + dataLength + 8
+
+interface Batch {
+  readonly promise: Promise<void>
+  readonly resolve: () => void
+  readonly reject: (error: unknown) => void
+}
+
+const newBatch = (): Batch => {
+  let resolve!: () => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve
+    reject = onReject
+  })
+  // A batch is shared by many appends; nobody may be listening when it fails.
+  promise.catch(() => {})
+  return { promise, resolve, reject }
+}
+
+const failedBatch = (failure: Error): Promise<void> => {
+  const batch = newBatch()
+  batch.reject(failure)
+  return batch.promise
+}
+
+/** Recently read stretches of segment files, shared by every store in the process. */
+interface ReadWindow {
+  segment: Segment | undefined
+  start: number
+  length: number
+  buffer: Buffer
+}
+
+const windowSize = 256 * 1024
+const windows: ReadWindow[] = Array.from({ length: 16 }, () => ({
+  segment: undefined,
+  start: 0,
+  length: 0,
+  buffer: Buffer.alloc(0)
+}))
+let nextWindow = 0
+
+/** Pending bytes beyond which a batch is written at once instead of at the end of the turn. */
+const eagerFlushBytes = 1 << 20
+
+export interface SegmentLogOptions {
+  readonly disk: Disk
+  readonly directory: string
+  readonly sync: SyncPolicy
+  readonly syncIntervalMs: number
+  readonly segmentBytes: number
+  readonly index: MessageIndex
+  /** Recovered segments in id order; the last one is appended to. */
+  readonly segments: Segment[]
+  /** Called after each write of a batch. */
+  readonly onWritten: () => void
+}
+
+/**
+ * The append-only log under a file store, as its PayloadStore. Appends are encoded into one
+ * buffer and written once per event-loop turn; under sync "always" a batch is acknowledged when
+ * an fdatasync started after its write completes, and all batches written while a sync runs
+ * share the next one (group commit).
+ */
+export class SegmentLog implements PayloadStore {
+  readonly kind = "file" as const
+  failure: Error | undefined = undefined
+  segments: Segment[]
+  active: Segment
+  /** Bytes written to segment files since open. */
+  bytesWritten = 0
+  /** Records that failed their checksum when read. */
+  corruptReads = 0
+  private readonly disk: Disk
+  private readonly directory: string
+  private readonly policy: SyncPolicy
+  private readonly segmentBytes: number
+  private readonly index: MessageIndex
+  private readonly onWritten: () => void
+  private pending = Buffer.allocUnsafe(16 * 1024)
+  private pendingLength = 0
+  /** Flat [first, last, first, last, ...] ranges removed since the last write. */
+  private pendingRemovals: number[] = []
+  private flushScheduled = false
+  private batch: Batch | undefined = undefined
+  private awaitingSync: Batch[] = []
+  private syncing = false
+  private readonly dirty = new Set<Segment>()
+  private directoryDirty = false
+  private retiredFiles: DiskFile[] = []
+  /** Segments holding messages, in sequence order. */
+  private bySeq: Segment[]
+  private lastFound: Segment | undefined = undefined
+  private intervalTimer: ReturnType<typeof setInterval> | undefined = undefined
+
+  constructor(options: SegmentLogOptions) {
+    this.disk = options.disk
+    this.directory = options.directory
+    this.policy = options.sync
+    this.segmentBytes = options.segmentBytes
+    this.index = options.index
+    this.onWritten = options.onWritten
+    this.segments = options.segments
+    this.active = options.segments[options.segments.length - 1]
+    this.bySeq = this.segments.filter((segment) => segment.minSeq !== 0)
+    if (this.policy === "interval") {
+      this.intervalTimer = setInterval(() => {
+        this.syncNow().catch(() => {})
+      }, options.syncIntervalMs)
+      this.intervalTimer.unref()
+    }
+  }
+
+  messageSize(subjectLength: number, headersLength: number, dataLength: number): number {
+    return fileMessageSize(subjectLength, headersLength, dataLength)
+  }
+
+  write(
+    seq: number,
+    _subject: string,
+    subjectBytes: Uint8Array,
+    subjectLength: number,
+    headers: Uint8Array | undefined,
+    data: Uint8Array,
+    timestamp: number
+  ): number {
+    const length = messageRecordLength(subjectLength, headers === undefined ? 0 : headers.length, data.length)
+    const end = this.active.size + this.pendingLength
+    if (end + length > this.segmentBytes && end > segmentHeaderSize) this.roll()
+    this.reserve(length)
+    const active = this.active
+    const location = active.size + this.pendingLength
+    this.pendingLength += writeMessageRecord(this.pending, this.pendingLength, seq, timestamp, subjectBytes, subjectLength, headers, data)
+    if (active.minSeq === 0) {
+      active.minSeq = seq
+      this.bySeq.push(active)
+    }
+    active.maxSeq = seq
+    if (this.pendingLength >= eagerFlushBytes) this.flushPending()
+    else this.scheduleFlush()
+    return location
+  }
+
+  read(seq: number, location: number): StoredMessage | undefined {
+    const segment = this.segmentOf(seq)
+    if (segment === undefined) return undefined
+    let buffer: Buffer
+    let offset: number
+    let available: number
+    if (segment === this.active && location >= segment.size) {
+      buffer = this.pending
+      offset = location - segment.size
+      available = this.pendingLength - offset
+    } else {
+      const window = this.windowFor(segment, location)
+      buffer = window.buffer
+      offset = location - window.start
+      available = window.length - offset
+    }
+    if (
+      available < messageHeaderSize ||
+      checkRecord(buffer, offset, available, available) !== "ok" ||
+      recordKind(buffer, offset) !== messageKind ||
+      recordSeq(buffer, offset) !== seq
+    ) {
+      this.corruptReads++
+      return undefined
+    }
+    return readMessageRecord(buffer, offset)
+  }
+
+  removed(seq: number, location: number, erase: boolean): void {
+    const ranges = this.pendingRemovals
+    const last = ranges.length - 1
+    if (last > 0 && seq === ranges[last] + 1) {
+      ranges[last] = seq
+    } else if (last > 0 && seq > ranges[last] && this.noLiveBetween(ranges[last] + 1, seq - 1)) {
+      ranges[last] = seq
+    } else {
+      ranges.push(seq, seq)
+    }
+    if (erase) this.eraseWhenDurable(seq, location)
+    this.scheduleFlush()
+  }
+
+  removedRange(first: number, last: number): void {
+    if (last < first) return
+    this.pendingRemovals.push(first, last)
+    this.scheduleFlush()
+  }
+
+  durable(): Promise<void> {
+    if (this.failure !== undefined) return failedBatch(this.failure)
+    if (this.batch === undefined) this.batch = newBatch()
+    this.scheduleFlush()
+    return this.batch.promise
+  }
+
+  flush(): Promise<void> {
+    return this.syncNow()
+  }
+
+  /** Writes what is pending and syncs every file written so far, whatever the policy. */
+  syncNow(): Promise<void> {
+    this.flushPending()
+    if (this.failure !== undefined) return failedBatch(this.failure)
+    const batch = newBatch()
+    this.awaitingSync.push(batch)
+    this.requestSync()
+    return batch.promise
+  }
+
+  async close(): Promise<void> {
+    if (this.intervalTimer !== undefined) clearInterval(this.intervalTimer)
+    this.intervalTimer = undefined
+    if (this.failure === undefined) await this.syncNow()
+  }
+
+  closeFiles(): void {
+    for (const segment of this.segments) {
+      forgetWindows(segment)
+      segment.file.close()
+    }
+    for (const file of this.retiredFiles) file.close()
+    this.retiredFiles = []
+  }
+
+  /** Writes the pending batch to the active segment. */
+  flushPending(): void {
+    if (this.failure !== undefined) return
+    try {
+      if (this.pendingRemovals.length > 0) {
+        const ranges = this.pendingRemovals
+        this.pendingRemovals = []
+        this.reserve(removalRecordLength(ranges.length / 2))
+        this.pendingLength += writeRemovalRecord(this.pending, this.pendingLength, ranges)
+      }
+      if (this.pendingLength > 0) {
+        const active = this.active
+        active.file.write(this.pending.subarray(0, this.pendingLength), active.size)
+        active.size += this.pendingLength
+        this.bytesWritten += this.pendingLength
+        this.pendingLength = 0
+        this.dirty.add(active)
+      }
+    } catch (error) {
+      this.fail(error)
+      return
+    }
+    const batch = this.batch
+    this.batch = undefined
+    if (batch !== undefined) {
+      if (this.policy === "always") {
+        this.awaitingSync.push(batch)
+        this.requestSync()
+      } else {
+        batch.resolve()
+      }
+    }
+    this.onWritten()
+  }
+
+  /** Where the next record will go, once pending bytes are written. */
+  position(): { readonly segmentId: number; readonly offset: number } {
+    return { segmentId: this.active.id, offset: this.active.size + this.pendingLength }
+  }
+
+  /** Segments, other than the active one, in which no message is live any more. */
+  deadSegments(): Segment[] {
+    return this.segments.filter((segment) => {
+      if (segment === this.active) return false
+      if (segment.minSeq === 0) return true
+      const next = this.index.nextLive(segment.minSeq)
+      return next === 0 || next > segment.maxSeq
+    })
+  }
+
+  /** Deletes segment files a durable checkpoint no longer needs. */
+  retire(dead: ReadonlyArray<Segment>): void {
+    if (dead.length === 0) return
+    const gone = new Set(dead)
+    this.segments = this.segments.filter((segment) => !gone.has(segment))
+    this.bySeq = this.bySeq.filter((segment) => !gone.has(segment))
+    if (this.lastFound !== undefined && gone.has(this.lastFound)) this.lastFound = undefined
+    for (const segment of dead) {
+      forgetWindows(segment)
+      this.dirty.delete(segment)
+      try {
+        this.disk.remove(segment.path)
+      } catch (error) {
+        this.fail(error)
+      }
+      this.retiredFiles.push(segment.file)
+    }
+    this.directoryDirty = true
+    if (!this.syncing) this.closeRetired()
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => {
+      this.flushScheduled = false
+      this.flushPending()
+    })
+  }
+
+  private reserve(length: number): void {
+    if (this.pendingLength + length <= this.pending.length) return
+    let size = this.pending.length * 2
+    while (size < this.pendingLength + length) size *= 2
+    const grown = Buffer.allocUnsafe(size)
+    this.pending.copy(grown, 0, 0, this.pendingLength)
+    this.pending = grown
+  }
+
+  private roll(): void {
+    this.flushPending()
+    if (this.failure !== undefined) return
+    const id = this.active.id + 1
+    const path = join(this.directory, segmentFileName(id))
+    let file: DiskFile
+    try {
+      file = this.disk.open(path, { create: true, truncate: true })
+    } catch (error) {
+      this.fail(error)
+      return
+    }
+    const segment: Segment = { id, path, file, size: 0, minSeq: 0, maxSeq: 0 }
+    this.segments.push(segment)
+    this.active = segment
+    this.reserve(segmentHeaderSize)
+    segmentHeader().copy(this.pending, 0)
+    this.pendingLength = segmentHeaderSize
+    this.directoryDirty = true
+  }
+
+  private requestSync(): void {
+    if (this.syncing || this.failure !== undefined) return
+    this.syncing = true
+    void this.syncLoop()
+  }
+
+  private async syncLoop(): Promise<void> {
+    while (this.awaitingSync.length > 0 && this.failure === undefined) {
+      const batches = this.awaitingSync
+      this.awaitingSync = []
+      const files = [...this.dirty]
+      this.dirty.clear()
+      const directory = this.directoryDirty
+      this.directoryDirty = false
+      try {
+        const work = files.map((segment) => segment.file.sync())
+        if (directory) work.push(this.disk.syncDirectory(this.directory))
+        await Promise.all(work)
+      } catch (error) {
+        this.fail(error)
+        for (const batch of batches) batch.reject(error)
+        break
+      }
+      for (const batch of batches) batch.resolve()
+    }
+    this.syncing = false
+    this.closeRetired()
+  }
+
+  private closeRetired(): void {
+    for (const file of this.retiredFiles) {
+      try {
+        file.close()
+      } catch {
+        // Already gone with the disk; nothing left to release.
+      }
+    }
+    this.retiredFiles = []
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return
+    this.failure = error instanceof Error ? error : new Error(String(error))
+    this.batch?.reject(this.failure)
+    this.batch = undefined
+    for (const batch of this.awaitingSync) batch.reject(this.failure)
+    this.awaitingSync = []
+  }
+
+  private noLiveBetween(first: number, last: number): boolean {
+    const next = this.index.nextLive(first)
+    return next === 0 || next > last
+  }
+
+  private segmentOf(seq: number): Segment | undefined {
+    const last = this.lastFound
+    if (last !== undefined && seq >= last.minSeq && seq <= last.maxSeq) return last
+    const list = this.bySeq
+    let low = 0
+    let high = list.length - 1
+    while (low <= high) {
+      const middle = (low + high) >>> 1
+      const segment = list[middle]
+      if (seq < segment.minSeq) high = middle - 1
+      else if (seq > segment.maxSeq) low = middle + 1
+      else {
+        this.lastFound = segment
+        return segment
+      }
+    }
+    return undefined
+  }
+
+  private windowFor(segment: Segment, position: number): ReadWindow {
+    for (const window of windows) {
+      if (window.segment !== segment || position < window.start) continue
+      const offset = position - window.start
+      if (offset + messageHeaderSize > window.length) continue
+      if (offset + recordLength(window.buffer, offset) <= window.length) return window
+    }
+    const window = windows[nextWindow]
+    nextWindow = (nextWindow + 1) % windows.length
+    if (window.buffer.length < windowSize) window.buffer = Buffer.allocUnsafe(windowSize)
+    window.segment = segment
+    window.start = position
+    window.length = segment.file.read(position, window.buffer, 0, Math.min(windowSize, segment.size - position))
+    if (window.length >= messageHeaderSize) {
+      const length = recordLength(window.buffer, 0)
+      if (length > window.length && position + length <= segment.size) {
+        if (length > window.buffer.length) window.buffer = Buffer.allocUnsafe(length)
+        window.length = segment.file.read(position, window.buffer, 0, length)
+      }
+    }
+    return window
+  }
+
+  /** Overwrites a deleted message's bytes once its removal record is on disk. */
+  private eraseWhenDurable(seq: number, location: number): void {
+    const segment = this.segmentOf(seq)
+    if (segment === undefined) return
+    this.syncNow().then(
+      () => {
+        if (!this.segments.includes(segment) || this.failure !== undefined) return
+        try {
+          const header = Buffer.alloc(messageHeaderSize)
+          if (segment.file.read(location, header, 0, messageHeaderSize) < messageHeaderSize) return
+          const length = recordLength(header, 0)
+          segment.file.write(new Uint8Array(length - messageHeaderSize), location + messageHeaderSize)
+          forgetWindows(segment)
+          this.dirty.add(segment)
+        } catch (error) {
+          this.fail(error)
+        }
+      },
+      () => {}
+    )
+  }
+}
+
+const forgetWindows = (segment: Segment): void => {
+  for (const window of windows) if (window.segment === segment) window.segment = undefined
+}
