@@ -1,0 +1,47 @@
+import { BrokerConfig } from "@nex/broker"
+import { z } from "zod"
+import { describeConfigProblem } from "./configProblem.ts"
+
+const port = z.number().int().min(0).max(65535)
+
+export const MonitoringConfig = z.strictObject({
+  /** HTTP monitoring port (nats-server's /varz, /connz, ...); 0 turns monitoring off. */
+  port: port.default(8222),
+  /** Defaults to the server's host. */
+  host: z.string().min(1).optional()
+})
+export type MonitoringConfig = z.infer<typeof MonitoringConfig>
+
+export const JetStreamConfig = z.strictObject({
+  /** Where streams are stored, relative to the working directory. */
+  storeDir: z.string().min(1).default(".nex-data"),
+  /** When appends reach the disk: each ack waits for fsync (always), periodically, or never. */
+  sync: z.enum(["always", "interval", "never"]).optional()
+})
+export type JetStreamConfig = z.infer<typeof JetStreamConfig>
+
+/** The shape of `nex.config.ts`; every section is optional and has nats-server's defaults. */
+export const NexConfig = z.strictObject({
+  // Whether the broker advertises JetStream is decided by the node, not by the user.
+  server: BrokerConfig.omit({ jetstream: true }).prefault({}),
+  monitoring: MonitoringConfig.prefault({}),
+  jetstream: JetStreamConfig.prefault({}),
+  /** URLs of an existing NATS cluster to run on instead of the embedded broker (not used yet). */
+  nats: z.string().min(1).optional(),
+  /** Workloads deployed at start (their schema arrives with the runtime). */
+  workloads: z.array(z.unknown()).default([])
+})
+export type NexConfig = z.infer<typeof NexConfig>
+export type NexConfigInput = z.input<typeof NexConfig>
+
+export type ConfigParseResult =
+  | { readonly success: true; readonly config: NexConfig }
+  | { readonly success: false; readonly problem: string }
+
+/** Validates a config value; a failure is one line naming the field and the problem. */
+export const parseNexConfig = (input: unknown): ConfigParseResult => {
+  const result = NexConfig.safeParse(input, { reportInput: true })
+  return result.success
+    ? { success: true, config: result.data }
+    : { success: false, problem: describeConfigProblem(NexConfig, result.error.issues) }
+}
