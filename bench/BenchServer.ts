@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs"
+import { buildCli } from "../scripts/build-cli.ts"
 import { startNatsServer } from "../test/support/natsServer.ts"
 import { startNex } from "../test/support/nexNode.ts"
 import type { Target } from "../test/support/natsServer.ts"
@@ -27,9 +28,13 @@ const residentBytes = (pid: number): number => {
   }
 }
 
+let bundleBuilt: Promise<void> | undefined
+
 /** Starts the named server as its own process on a free loopback port. */
 export const startBenchServer = async (name: ServerName): Promise<BenchServer> => {
-  const target = name === "nex" ? await startNex() : await startNatsServer()
+  // Measure what `npm start` runs: the bundle, rebuilt from the current source once per bench run.
+  if (name === "nex") await (bundleBuilt ??= buildCli())
+  const target = name === "nex" ? await startNex({ bundled: true }) : await startNatsServer()
   const { child } = target.process
   const pid = child.pid
   if (pid === undefined) throw new Error(`${name} has no pid`)

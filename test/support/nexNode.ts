@@ -6,6 +6,8 @@ import { tempDir } from "./tempdir.ts"
 
 export const repoRoot = join(import.meta.dirname, "..", "..")
 export const nexEntry = join(repoRoot, "packages", "cli", "src", "nex.ts")
+/** The esbuild bundle `npm install` builds: what `npm start` runs. */
+export const nexBundle = join(repoRoot, "packages", "cli", "dist", "nex.mjs")
 
 export interface NexNodeOptions {
   readonly httpPort?: boolean
@@ -13,6 +15,8 @@ export interface NexNodeOptions {
   readonly configFile?: string
   readonly args?: ReadonlyArray<string>
   readonly env?: NodeJS.ProcessEnv
+  /** Run the bundle instead of the TypeScript source (benchmarks measure what users run). */
+  readonly bundled?: boolean
 }
 
 /** Starts `nex up` in its own process on a free loopback port, with a temp store. */
@@ -20,7 +24,7 @@ export const startNex = async (options: NexNodeOptions = {}): Promise<Target> =>
   const port = await freePort()
   const httpPort = options.httpPort ? await freePort() : undefined
   const store = tempDir("nex-node-")
-  const args = [nexEntry, "up", "--host", "127.0.0.1", "--port", String(port), "--store", store.path]
+  const args = [options.bundled ? nexBundle : nexEntry, "up", "--host", "127.0.0.1", "--port", String(port), "--store", store.path]
   args.push("--http-port", String(httpPort ?? 0))
   if (options.configFile !== undefined) args.push("--config", options.configFile)
   args.push(...(options.args ?? []))
