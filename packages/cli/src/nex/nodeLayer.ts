@@ -1,4 +1,5 @@
 import { Broker, layer as brokerLayer, Monitoring } from "@nex/broker"
+import { layer as jetStreamLayer } from "@nex/jetstream"
 import { Effect, Layer } from "effect"
 import type { NodeOptions } from "./NodeOptions.ts"
 
@@ -24,6 +25,9 @@ const readyLayer = (options: NodeOptions) =>
  * via NodeRuntime.runMain) stops them in reverse order, the broker last, draining its clients.
  */
 export const nodeLayer = (options: NodeOptions) => {
-  const features = Layer.mergeAll(monitoringLayer(options.monitoring)).pipe(Layer.provideMerge(brokerLayer(options.server)))
+  const jetstream = jetStreamLayer({ storeDir: options.jetstream.storeDir, sync: options.jetstream.sync ?? "always" })
+  const features = Layer.mergeAll(monitoringLayer(options.monitoring), jetstream).pipe(
+    Layer.provideMerge(brokerLayer({ ...options.server, jetstream: true }))
+  )
   return readyLayer(options).pipe(Layer.provideMerge(features))
 }

@@ -1,5 +1,6 @@
 import { Command, Options } from "@effect/cli"
 import type { BrokerStartError, Monitoring } from "@nex/broker"
+import type { JetStreamStartError } from "@nex/jetstream"
 import { Console, Effect, Layer, Option } from "effect"
 import { type ConfigError, loadConfig } from "../loadConfig.ts"
 import { nodeLayer } from "./nodeLayer.ts"
@@ -8,7 +9,7 @@ import { type NodeOptionsError, resolveNodeOptions } from "./NodeOptions.ts"
 const optionalText = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
 
-type StartError = ConfigError | NodeOptionsError | BrokerStartError | Monitoring.MonitoringStartError
+type StartError = ConfigError | NodeOptionsError | BrokerStartError | Monitoring.MonitoringStartError | JetStreamStartError
 
 /** The one line `nex up` prints when the node cannot start. */
 export const describeStartError = (error: StartError): string =>
@@ -39,4 +40,4 @@ export const upCommand = Command.make(
       })
       return yield* Layer.launch(nodeLayer(options))
     }).pipe(Effect.tapError((error) => Console.error(describeStartError(error))))
-).pipe(Command.withDescription("Run a node: the NATS broker and its monitoring endpoint, in the foreground"))
+).pipe(Command.withDescription("Run a node: the NATS broker, JetStream and monitoring, in the foreground"))

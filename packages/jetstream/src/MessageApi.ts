@@ -1,0 +1,128 @@
+import { statusMessage } from "@nex/protocol"
+import { apiError, isApiError } from "./ApiErrors.ts"
+import type { ApiRequest, Route } from "./ApiDispatcher.ts"
+import { type ApiResponse, MessageDeleteRequest, MessageGetRequest, readBody, responseType } from "./api.ts"
+import type { JetStreamEngine } from "./JetStreamEngine.ts"
+import type { Stream } from "./Stream.ts"
+import type { StoredMessage } from "./store/index.ts"
+import { formatTimestamp, parseTimestamp } from "./Time.ts"
+
+type Lookup = { seq?: number; last_by_subj?: string; next_by_subj?: string; start_time?: number }
+
+/**
+ * The message a MSG.GET / DIRECT.GET body asks for, or why the body is refused: `seq`,
+ * `last_by_subj` and `start_time` exclude each other; `next_by_subj` may add `seq` or `start_time`.
+ */
+const lookupOf = (body: MessageGetRequest): Lookup | "bad" => {
+  const seq = body.seq ?? 0
+  const last = body.last_by_subj ?? ""
+  const next = body.next_by_subj ?? ""
+  const start = body.start_time ?? undefined
+  const startTime = start === undefined ? undefined : parseTimestamp(start)
+  if (start !== undefined && startTime === undefined) return "bad"
+  const exclusive = (seq > 0 ? 1 : 0) + (last !== "" ? 1 : 0) + (startTime !== undefined ? 1 : 0)
+  if (exclusive > 1 || (last !== "" && next !== "")) return "bad"
+  if (exclusive === 0 && next === "") return "bad"
+  return {
+    ...(seq > 0 ? { seq } : {}),
+    ...(last !== "" ? { last_by_subj: last } : {}),
+    ...(next !== "" ? { next_by_subj: next } : {}),
+    ...(startTime !== undefined ? { start_time: startTime } : {})
+  }
+}
+
+const find = (stream: Stream, lookup: Lookup): StoredMessage | undefined => {
+  const store = stream.store
+  if (lookup.last_by_subj !== undefined) return store.lastBySubject(lookup.last_by_subj)
+  const from = lookup.start_time !== undefined ? store.firstSeqAtOrAfter(lookup.start_time) : Math.max(lookup.seq ?? 1, 1)
+  if (from === undefined) return undefined
+  if (lookup.next_by_subj !== undefined) return store.nextMatching(from, lookup.next_by_subj)
+  return lookup.start_time !== undefined ? store.nextMatching(from) : store.get(from)
+}
+
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64")
+
+/** `STREAM.MSG.GET` and `STREAM.MSG.DELETE`. */
+export const messageRoutes = (engine: JetStreamEngine): Route[] => {
+  const get = (request: ApiRequest): ApiResponse => {
+    const type = responseType.streamMessageGet
+    if (request.payload.length === 0) return { type, error: apiError("JSBadRequestErr") }
+    const body = readBody(MessageGetRequest, request.payload, false)
+    if (!body.ok) return { type, error: body.error }
+    const stream = engine.streams.get(request.tokens[5])
+    if (stream === undefined) return { type, error: apiError("JSStreamNotFoundErr") }
+    if ((body.value.batch ?? 0) > 0 || (body.value.max_bytes ?? 0) > 0) return { type, error: apiError("JSBadRequestErr") }
+    const lookup = lookupOf(body.value)
+    if (lookup === "bad") return { type, error: apiError("JSBadRequestErr") }
+    const message = find(stream, lookup)
+    if (message === undefined) return { type, error: apiError("JSNoMessageFoundErr") }
+    const wire: Record<string, unknown> = { subject: message.subject, seq: message.seq }
+    if (message.headers !== undefined && message.headers.length > 0) wire.hdrs = base64(message.headers)
+    if (message.data.length > 0) wire.data = base64(message.data)
+    wire.time = formatTimestamp(message.timestamp)
+    return { type, message: wire }
+  }
+
+  const remove = (request: ApiRequest): ApiResponse => {
+    const type = responseType.streamMessageDelete
+    if (request.payload.length === 0) return { type, error: apiError("JSBadRequestErr") }
+    const body = readBody(MessageDeleteRequest, request.payload, false)
+    if (!body.ok) return { type, error: body.error }
+    const stream = engine.streams.get(request.tokens[5])
+    if (stream === undefined) return { type, error: apiError("JSStreamNotFoundErr") }
+    const seq = body.value.seq ?? 0
+    if (seq === 0) return { type, error: apiError("JSBadRequestErr") }
+    const result = stream.deleteMessage(seq, body.value.no_erase !== true)
+    return isApiError(result) ? { type, error: result } : { type, success: true }
+  }
+
+  return [
+    { pattern: "STREAM.MSG.GET.*", handler: get },
+    { pattern: "STREAM.MSG.DELETE.*", handler: remove }
+  ]
+}
+
+const encoder = new TextEncoder()
+const notFound = statusMessage(404, "Message Not Found")
+
+/** Stored headers followed by Nats-Stream / -Subject / -Sequence / -Time-Stamp. */
+const directHeaders = (stream: Stream, message: StoredMessage): Uint8Array => {
+  const stored = message.headers
+  const own = stored !== undefined && stored.length >= 4 ? stored.subarray(0, stored.length - 2) : encoder.encode("NATS/1.0\r\n")
+  const added = encoder.encode(
+    `Nats-Stream: ${stream.name}\r\nNats-Subject: ${message.subject}\r\nNats-Sequence: ${message.seq}\r\nNats-Time-Stamp: ${formatTimestamp(message.timestamp)}\r\n\r\n`
+  )
+  const headers = new Uint8Array(own.length + added.length)
+  headers.set(own, 0)
+  headers.set(added, own.length)
+  return headers
+}
+
+/**
+ * `$JS.API.DIRECT.GET.<stream>` (JSON body) and `$JS.API.DIRECT.GET.<stream>.<subject>` (empty
+ * body, last message on that subject): the stored message itself, or a 404/408 status.
+ */
+export const serveDirectGet = (engine: JetStreamEngine, stream: Stream, request: ApiRequest): undefined => {
+  const outbound = engine.outbound
+  const status = (code: number, description: string) => outbound.publish(request.reply, new Uint8Array(0), statusMessage(code, description))
+  let lookup: Lookup
+  if (request.tokens.length > 5) {
+    if (request.payload.length > 0) return void status(408, "Bad Request")
+    lookup = { last_by_subj: request.tokens.slice(5).join(".") }
+  } else {
+    if (request.payload.length === 0) return void status(408, "Empty Request")
+    const body = readBody(MessageGetRequest, request.payload, false)
+    if (!body.ok) return void status(408, "Malformed Request")
+    if ((body.value.batch ?? 0) > 0 || (body.value.multi_last?.length ?? 0) > 0) return void status(408, "Bad Request")
+    const parsed = lookupOf(body.value)
+    if (parsed === "bad") return void status(408, "Bad Request")
+    lookup = parsed
+  }
+  const message = find(stream, lookup)
+  if (message === undefined) {
+    outbound.publish(request.reply, new Uint8Array(0), notFound)
+    return undefined
+  }
+  outbound.publish(request.reply, message.data, directHeaders(stream, message))
+  return undefined
+}
