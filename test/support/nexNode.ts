@@ -17,13 +17,17 @@ export interface NexNodeOptions {
   readonly env?: NodeJS.ProcessEnv
   /** Run the bundle instead of the TypeScript source (benchmarks measure what users run). */
   readonly bundled?: boolean
+  /** Keep JetStream data here (not removed on stop), e.g. to restart a node on the same store. */
+  readonly storeDir?: string
+  /** Reuse a port, e.g. when restarting a node. */
+  readonly port?: number
 }
 
 /** Starts `nex up` in its own process on a free loopback port, with a temp store. */
 export const startNex = async (options: NexNodeOptions = {}): Promise<Target> => {
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const httpPort = options.httpPort ? await freePort() : undefined
-  const store = tempDir("nex-node-")
+  const store = options.storeDir === undefined ? tempDir("nex-node-") : { path: options.storeDir, remove: () => {} }
   const args = [options.bundled ? nexBundle : nexEntry, "up", "--host", "127.0.0.1", "--port", String(port), "--store", store.path]
   args.push("--http-port", String(httpPort ?? 0))
   if (options.configFile !== undefined) args.push("--config", options.configFile)
