@@ -63,6 +63,7 @@ export class Server {
   totalConnections = 0
 
   private nextCid = 1
+  private subscriptionListeners: Array<(subscription: Subscription) => void> = []
   private dirtyClients: ClientConnection[] = []
   private flushScheduled = false
   private readonly flushDirtyBound = () => this.flushDirty()
@@ -156,6 +157,15 @@ export class Server {
 
   addSubscription(subscription: Subscription): void {
     this.sublist.insert(subscription)
+    for (const listener of this.subscriptionListeners) listener(subscription)
+  }
+
+  /** Calls `listener` for every new subscription (JetStream waits for interest on deliver subjects). */
+  onSubscription(listener: (subscription: Subscription) => void): () => void {
+    this.subscriptionListeners.push(listener)
+    return () => {
+      this.subscriptionListeners = this.subscriptionListeners.filter((candidate) => candidate !== listener)
+    }
   }
 
   removeSubscription(subscription: Subscription): void {

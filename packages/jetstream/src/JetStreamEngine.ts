@@ -56,7 +56,10 @@ export class JetStreamEngine implements StreamHost {
     this.client = client
     this.options = options
     this.outbound = new Outbound(server, client)
-    this.interestWatcher = new InterestWatcher((subject) => server.sublist.hasInterest(subject))
+    this.interestWatcher = new InterestWatcher(
+      (subject) => server.sublist.hasInterest(subject),
+      (listener) => server.onSubscription((subscription) => listener(subscription.subject))
+    )
     this.metadata = new MetadataStore(options.storeDir)
     this.dispatcher = new ApiDispatcher(this.outbound, options.apiQueueLimit)
     this.dispatcher.add([...streamRoutes(this), ...messageRoutes(this), ...consumerRoutes(this)])
