@@ -405,7 +405,7 @@ export class Consumer implements InterestWaiter {
       const deliveryCount = (this.deliveryCounts.get(seq) ?? 1) + 1
       if (maxDeliver > 0 && deliveryCount > maxDeliver) {
         this.dropFromRedelivery()
-        this.forget(seq)
+        this.exhaust(seq)
         continue
       }
       const message = store.get(seq)
@@ -595,6 +595,7 @@ export class Consumer implements InterestWaiter {
     const expired: number[] = []
     let next = Number.POSITIVE_INFINITY
     let changed = false
+    let exhausted = false
     for (const [seq, entry] of this.pending) {
       if (seq < firstSeq || seq <= this.ackFloorStream) {
         this.pending.delete(seq)
@@ -608,8 +609,8 @@ export class Consumer implements InterestWaiter {
       if (now >= deadline) {
         if (this.redeliverySet.has(seq)) continue
         if (maxDeliver > 0 && (this.deliveryCounts.get(seq) ?? 1) >= maxDeliver) {
-          this.forget(seq)
-          changed = true
+          this.exhaust(seq)
+          exhausted = true
           continue
         }
         expired.push(seq)
@@ -621,13 +622,11 @@ export class Consumer implements InterestWaiter {
       expired.sort((left, right) => left - right)
       this.queueRedelivery(expired)
     }
-    if (changed) {
-      this.refreshAckFloor()
-      this.host.stateChanged(this)
-    }
+    if (changed) this.refreshAckFloor()
+    if (changed || exhausted) this.host.stateChanged(this)
     if (next !== Number.POSITIVE_INFINITY) this.armAckTimer(next)
     else if (this.pending.size > 0) this.armAckTimer()
-    if (expired.length > 0 || changed) this.schedule()
+    if (expired.length > 0 || changed || exhausted) this.schedule()
   }
 
   private queueRedelivery(seqs: ReadonlyArray<number>): void {
@@ -646,11 +645,22 @@ export class Consumer implements InterestWaiter {
     this.refreshAckFloor()
   }
 
+  /**
+   * A message delivered max_deliver times leaves pending without being acknowledged: as in
+   * nats-server the ack floor stays below it and it still counts as redelivered until the floor
+   * passes it.
+   */
+  private exhaust(seq: number): void {
+    this.pending.delete(seq)
+    if (this.redeliverySet.delete(seq)) this.redeliveryQueue = this.redeliveryQueue.filter((queued) => queued !== seq)
+  }
+
   /** With nothing left unacknowledged the ack floor catches up with delivery (nats-server). */
   private refreshAckFloor(): void {
     if (this.config.ack_policy === "none" || this.pending.size > 0) return
     this.ackFloorConsumer = this.deliveredSeq
     this.ackFloorStream = this.streamPosition - 1
+    for (const seq of this.deliveryCounts.keys()) if (seq <= this.ackFloorStream) this.deliveryCounts.delete(seq)
   }
 
   /**
