@@ -8,6 +8,8 @@ import { type MemoryRow, type MetricSamples, renderMemory, renderResults } from 
 import type { Budget, Figure, Scenario } from "./Scenario.ts"
 import { buildGoBench, goClient } from "./scenarios/goClient.ts"
 import { idleConnections } from "./scenarios/idleConnections.ts"
+import { jetstreamConsume } from "./scenarios/jetstreamConsume.ts"
+import { jetstreamPublish } from "./scenarios/jetstreamPublish.ts"
 import { publishOnly } from "./scenarios/publishOnly.ts"
 import { publishSubscribe } from "./scenarios/publishSubscribe.ts"
 import { requestReply } from "./scenarios/requestReply.ts"
@@ -78,7 +80,12 @@ const scenarioList = async (): Promise<Scenario[]> => {
     requestReply(1, "req-seq", "request/reply sequential"),
     requestReply(64, "req-64", "request/reply 64 in flight"),
     idleConnections,
-    stalledSubscriber
+    stalledSubscriber,
+    jetstreamPublish("file", 1),
+    jetstreamPublish("file", 256),
+    jetstreamPublish("memory", 1),
+    jetstreamPublish("memory", 256),
+    jetstreamConsume
   ]
   if (selected("go-pubsub")) {
     const build = await buildGoBench(workDirectory)

@@ -1,33 +1,38 @@
+import type { Command } from "./nats/Command.ts"
 import { helpText, parseCommandLine, type ProgramSpec } from "./nats/CommandLine.ts"
 import { connectionSettings, globalFlags } from "./nats/connection.ts"
+import { consumerCommands, consumerGroup } from "./nats/consumer.ts"
 import { publish, publishSpec } from "./nats/publish.ts"
 import { reply, replySpec } from "./nats/reply.ts"
 import { request, requestSpec } from "./nats/request.ts"
+import { streamCommands, streamGroup } from "./nats/stream.ts"
 import { subscribe, subscribeSpec } from "./nats/subscribe.ts"
 
 // A hand-written parser instead of @effect/cli: bundled, `nats pub` runs in about 55 ms where an
 // @effect/cli version takes about 140 ms, and natscli's flag syntax (-H v, -Hv, --flag=v, flags
 // before the command, grouped short flags) is kept exactly.
-const commands = [
+const coreCommands: ReadonlyArray<Command> = [
   { spec: publishSpec, run: publish },
   { spec: subscribeSpec, run: subscribe },
   { spec: requestSpec, run: request },
   { spec: replySpec, run: reply }
 ]
 
+const commands = [...coreCommands, ...streamCommands, ...consumerCommands]
+
 const program: ProgramSpec = {
   name: "nats",
-  summary: "A natscli-compatible NATS client: publish, subscribe, request and reply.",
+  summary: "A natscli-compatible NATS client: publish, subscribe, request and reply, JetStream streams and consumers.",
   version: "0.1.0",
   globalFlags,
-  commands: commands.map((command) => command.spec)
+  commands: [...coreCommands.map((command) => command.spec), streamGroup, consumerGroup]
 }
 
 const main = async (argv: ReadonlyArray<string>): Promise<void> => {
   const invocation = parseCommandLine(program, argv)
   switch (invocation.kind) {
     case "help":
-      process.stdout.write(helpText(program, invocation.command))
+      process.stdout.write(helpText(program, invocation.command ?? invocation.group))
       return
     case "version":
       process.stdout.write(`${program.version}\n`)

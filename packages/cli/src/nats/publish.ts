@@ -1,7 +1,8 @@
 import { CliError, UsageError } from "./CliError.ts"
 import type { CommandSpec, ParsedArguments } from "./CommandLine.ts"
 import { type ConnectionSettings, openConnection, watchServerErrors } from "./connection.ts"
-import { makeBody, makeHeaders, parseHeaderFlags, readBody } from "./message.ts"
+import { acknowledgementLine, publishToStream } from "./jetstreamPublish.ts"
+import { type HeaderTemplate, makeBody, makeHeaders, parseHeaderFlags, readBody } from "./message.ts"
 import { logLine, quoted } from "./output.ts"
 import { assertSubject } from "./subject.ts"
 
@@ -18,12 +19,14 @@ export const publishSpec: CommandSpec = {
     { long: "header", short: "H", kind: "strings", placeholder: "KEY:VALUE", description: "Adds a header; repeatable" },
     { long: "count", kind: "integer", placeholder: "N", description: "Publish this many messages; {{Count}} in the body is the 1-based number" },
     { long: "sleep", kind: "duration", description: "Sleep this long between messages when publishing several" },
-    { long: "quiet", short: "q", kind: "boolean", description: "Print nothing on success" }
+    { long: "quiet", short: "q", kind: "boolean", description: "Print nothing on success" },
+    { long: "jetstream", short: "J", kind: "boolean", description: "Publish to JetStream and wait for the stream to acknowledge each message" }
   ],
   examples: [
     'nats pub greetings "hello world"',
     'nats pub orders.new --count 10 "order {{Count}}" -H "Source:cli"',
-    "echo '{\"id\":1}' | nats pub orders.new"
+    "echo '{\"id\":1}' | nats pub orders.new",
+    'nats pub --jetstream orders.new "order-123"'
   ]
 }
 
@@ -41,6 +44,11 @@ export const publish = async (parsed: ParsedArguments, settings: ConnectionSetti
   const quiet = parsed.boolean("quiet")
   const headerTemplates = parseHeaderFlags(parsed.strings("header"))
   const body = await readBody(parsed.argument("body"))
+
+  if (parsed.boolean("jetstream")) {
+    if (reply !== undefined) throw new UsageError("--reply cannot be used with --jetstream: the stream's acknowledgement comes back on it")
+    return publishJetStream({ subject, count, sleep, quiet, headerTemplates, body }, settings)
+  }
 
   const connection = await openConnection(settings)
   const serverError = watchServerErrors(connection)
@@ -70,6 +78,43 @@ export const publish = async (parsed: ParsedArguments, settings: ConnectionSetti
     if (count > perMessageLines) {
       await confirm()
       if (!quiet) logLine(`Published ${count} messages (${bytes} bytes) to ${quoted(subject)}`)
+    }
+  } finally {
+    await connection.close()
+  }
+}
+
+interface JetStreamPublishPlan {
+  readonly subject: string
+  readonly count: number
+  readonly sleep: number
+  readonly quiet: boolean
+  readonly headerTemplates: ReadonlyArray<HeaderTemplate>
+  readonly body: Buffer
+}
+
+/** `nats pub --jetstream`: each message waits for its acknowledgement, reported like natscli reports it. */
+const publishJetStream = async (plan: JetStreamPublishPlan, settings: ConnectionSettings): Promise<void> => {
+  const connection = await openConnection(settings)
+  try {
+    let lastLine = ""
+    for (let number = 1; number <= plan.count; number++) {
+      const values = { count: number }
+      const payload = makeBody(plan.body, values)
+      const size = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length
+      const perMessage = !plan.quiet && plan.count <= perMessageLines
+      if (perMessage) logLine(`Published ${size} bytes to ${quoted(plan.subject)}`)
+      const acknowledgement = await publishToStream(connection, plan.subject, payload, {
+        timeout: settings.timeout,
+        headers: makeHeaders(plan.headerTemplates, values)
+      })
+      lastLine = acknowledgementLine(acknowledgement)
+      if (perMessage) logLine(lastLine)
+      if (plan.sleep > 0 && number < plan.count) await new Promise((resolve) => setTimeout(resolve, plan.sleep))
+    }
+    if (!plan.quiet && plan.count > perMessageLines) {
+      logLine(`Published ${plan.count} messages to ${quoted(plan.subject)}`)
+      logLine(lastLine)
     }
   } finally {
     await connection.close()
