@@ -93,7 +93,8 @@ export class Sandbox {
       filename: "nex-prelude.js",
       ...(preludeCodeCache === undefined ? { produceCachedData: true } : { cachedData: preludeCodeCache })
     })
-    preludeCodeCache ??= prelude.cachedData
+    // compileScriptSync sets cachedData on the script when produceCachedData is asked for; its typings omit it.
+    preludeCodeCache ??= (prelude as ivm.Script & ivm.CachedDataResult).cachedData
     prelude.runSync(this.#context)
     prelude.release()
   }
