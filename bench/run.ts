@@ -9,6 +9,7 @@ import type { Budget, Figure, Scenario } from "./Scenario.ts"
 import { buildGoBench, goClient } from "./scenarios/goClient.ts"
 import { idleConnections } from "./scenarios/idleConnections.ts"
 import { jetstreamConsume } from "./scenarios/jetstreamConsume.ts"
+import { jetstreamScaleScenarios } from "./scenarios/jetstreamScale.ts"
 import { jetstreamPublish } from "./scenarios/jetstreamPublish.ts"
 import { publishOnly } from "./scenarios/publishOnly.ts"
 import { publishSubscribe } from "./scenarios/publishSubscribe.ts"
@@ -85,7 +86,8 @@ const scenarioList = async (): Promise<Scenario[]> => {
     jetstreamPublish("file", 256),
     jetstreamPublish("memory", 1),
     jetstreamPublish("memory", 256),
-    jetstreamConsume
+    jetstreamConsume,
+    ...jetstreamScaleScenarios
   ]
   if (selected("go-pubsub")) {
     const build = await buildGoBench(workDirectory)

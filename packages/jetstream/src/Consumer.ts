@@ -68,6 +68,9 @@ export class Consumer implements InterestWaiter {
 
   /** The next stream sequence to look at for new messages. */
   private streamPosition = 1
+  /** The last num_pending computed, with what the store looked like then (see numPending). */
+  private pendingCount: { value: number; position: number; lastSeq: number; messages: number } | undefined
+  private deliveredSincePendingCount = 0
   private deliveredSeq = 0
   private ackFloorConsumer = 0
   private ackFloorStream = 0
@@ -191,7 +194,21 @@ export class Consumer implements InterestWaiter {
     if (lastPerSubject !== undefined) {
       return lastPerSubject.seqs.length - lastPerSubject.index + store.numPending(lastPerSubject.resume + 1, this.filter)
     }
-    return store.numPending(this.streamPosition, this.filter)
+    // Counting a filtered subject from the position walks every remaining message of it, so the
+    // count is kept incrementally: minus what was delivered, plus what was appended since, and
+    // recounted only when the store removed messages in between.
+    const state = store.state()
+    const cache = this.pendingCount
+    let value: number
+    if (cache !== undefined && cache.messages + (state.lastSeq - cache.lastSeq) === state.messages && this.streamPosition >= cache.position) {
+      const appended = state.lastSeq > cache.lastSeq ? store.numPending(cache.lastSeq + 1, this.filter) : 0
+      value = cache.value - this.deliveredSincePendingCount + appended
+    } else {
+      value = store.numPending(this.streamPosition, this.filter)
+    }
+    this.pendingCount = { value, position: this.streamPosition, lastSeq: state.lastSeq, messages: state.messages }
+    this.deliveredSincePendingCount = 0
+    return value
   }
 
   /** ConsumerInfo as nats-server 2.10 reports it. */
@@ -455,6 +472,7 @@ export class Consumer implements InterestWaiter {
       this.streamPosition = seq + 1
     } else {
       this.streamPosition = seq + 1
+      this.deliveredSincePendingCount++
     }
   }
 
