@@ -1,6 +1,7 @@
 import { defineConfig } from "@nex/cli"
 
-// The node `npm start` runs: NATS clients on 127.0.0.1:4222, monitoring on http://127.0.0.1:8222.
+// The node `npm start` runs: NATS clients on 127.0.0.1:4222, monitoring on http://127.0.0.1:8222,
+// JetStream in .nex-data, and the greeter workload answering `greet.*` from an isolated-vm sandbox.
 export default defineConfig({
   server: {
     host: "127.0.0.1",
@@ -12,5 +13,5 @@ export default defineConfig({
   jetstream: {
     storeDir: ".nex-data"
   },
-  workloads: []
+  workloads: [{ file: "workloads/greeter/index.ts", name: "greeter", triggers: ["greet.*"] }]
 })

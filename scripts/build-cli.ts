@@ -28,7 +28,9 @@ export const buildCli = async (): Promise<void> => {
         minify: true,
         write: false,
         logLevel: "warning",
-        banner: { js: requireShim }
+        banner: { js: requireShim },
+        // esbuild locates its native binary from its own install directory, so it stays a package import.
+        external: ["esbuild"]
       })
       const destination = join(cliPackage, entry.output)
       const temporary = `${destination}.${process.pid}.tmp`

@@ -21,6 +21,8 @@ export interface NexNodeOptions {
   readonly storeDir?: string
   /** Reuse a port, e.g. when restarting a node. */
   readonly port?: number
+  /** Start the workload runtime too (off by default: most tests need only the broker and JetStream). */
+  readonly runtime?: boolean
 }
 
 /** Starts `nex up` in its own process on a free loopback port, with a temp store. */
@@ -31,6 +33,7 @@ export const startNex = async (options: NexNodeOptions = {}): Promise<Target> =>
   const args = [options.bundled ? nexBundle : nexEntry, "up", "--host", "127.0.0.1", "--port", String(port), "--store", store.path]
   args.push("--http-port", String(httpPort ?? 0))
   if (options.configFile !== undefined) args.push("--config", options.configFile)
+  if (options.runtime !== true) args.push("--no-runtime")
   args.push(...(options.args ?? []))
   const process = spawnProcess(globalThis.process.execPath, args, { env: options.env, cwd: repoRoot })
   try {

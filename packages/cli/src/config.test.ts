@@ -43,7 +43,7 @@ describe("parseNexConfig", () => {
       monitoring: { port: 0, host: "127.0.0.1" },
       jetstream: { storeDir: "/var/lib/nex", sync: "interval" },
       nats: "nats://10.0.0.1:4222",
-      workloads: [{ name: "anything for now" }]
+      workloads: [{ file: "workloads/greeter/index.ts", name: "greeter", triggers: ["greet.*"], timeout: "2s" }]
     })
     expect(result).toMatchObject({ success: true, config: { server: { serverName: "edge-1", port: 0 }, jetstream: { sync: "interval" } } })
   })
@@ -91,7 +91,8 @@ describe("loadConfig", () => {
     expect(config.server).toMatchObject({ host: "127.0.0.1", port: 4222 })
     expect(config.monitoring.port).toBe(8222)
     expect(config.jetstream.storeDir).toBe(".nex-data")
-    expect(config.workloads).toEqual([])
+    expect(config.workloads.map((workload) => workload.name)).toEqual(["greeter"])
+    expect(config.runtime).toEqual({ enabled: true, sandboxProcesses: 2 })
   })
 
   it("imports a TypeScript file and validates its default export", async () => {

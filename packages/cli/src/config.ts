@@ -1,4 +1,5 @@
 import { BrokerConfig } from "@nex/broker"
+import { WorkloadConfigList } from "@nex/runtime/WorkloadConfig"
 import { z } from "zod"
 import { describeConfigProblem } from "./configProblem.ts"
 
@@ -20,6 +21,13 @@ export const JetStreamConfig = z.strictObject({
 })
 export type JetStreamConfig = z.infer<typeof JetStreamConfig>
 
+export const RuntimeConfig = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Sandbox host processes the node keeps running for workloads' isolates. */
+  sandboxProcesses: z.number().int().min(1).max(64).default(2)
+})
+export type RuntimeConfig = z.infer<typeof RuntimeConfig>
+
 /** The shape of `nex.config.ts`; every section is optional and has nats-server's defaults. */
 export const NexConfig = z.strictObject({
   // Whether the broker advertises JetStream is decided by the node, not by the user.
@@ -28,8 +36,10 @@ export const NexConfig = z.strictObject({
   jetstream: JetStreamConfig.prefault({}),
   /** URLs of an existing NATS cluster to run on instead of the embedded broker (not used yet). */
   nats: z.string().min(1).optional(),
-  /** Workloads deployed at start (their schema arrives with the runtime). */
-  workloads: z.array(z.unknown()).default([])
+  /** Workloads deployed at start, each like `nex deploy`'s flags: `{ file, name, triggers, ... }`. */
+  workloads: WorkloadConfigList.default([]),
+  /** The workload runtime of this node (`nex up --no-runtime` turns it off). */
+  runtime: RuntimeConfig.prefault({})
 })
 export type NexConfig = z.infer<typeof NexConfig>
 export type NexConfigInput = z.input<typeof NexConfig>

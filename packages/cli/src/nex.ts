@@ -2,12 +2,17 @@ import { Command } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect } from "effect"
+import { deployCommand } from "./nex/deployCommand.ts"
+import { infoCommand } from "./nex/infoCommand.ts"
 import * as JsonLogger from "./nex/jsonLogger.ts"
+import { listCommand } from "./nex/listCommand.ts"
+import { eventsCommand, logsCommand } from "./nex/streamCommands.ts"
+import { undeployCommand } from "./nex/undeployCommand.ts"
 import { upCommand } from "./nex/upCommand.ts"
 
 const nex = Command.make("nex").pipe(
   Command.withDescription("A NATS-compatible node with JetStream and workloads in one process"),
-  Command.withSubcommands([upCommand])
+  Command.withSubcommands([upCommand, deployCommand, listCommand, infoCommand, logsCommand, eventsCommand, undeployCommand])
 )
 
 const cli = Command.run(nex, { name: "nex", version: "0.1.0" })

@@ -25,6 +25,8 @@ export const subjects = {
   workloadEvents: (name: string) => `$NEX.events.${name}.>`,
   /** Every event (the NEX_EVENTS stream's subject). */
   allEvents: "$NEX.events.>",
+  /** The (empty) message a scheduled invocation gets. */
+  schedule: (name: string) => `$NEX.schedule.${name}`,
   /** A job message that failed its last attempt, copied with its original subject in a header. */
   deadLetter: (name: string) => `$NEX.deadletters.${name}`,
   allDeadLetters: "$NEX.deadletters.>"

@@ -11,6 +11,7 @@ export interface UpFlags {
   readonly httpPort?: string | undefined
   readonly store?: string | undefined
   readonly name?: string | undefined
+  readonly noRuntime?: boolean | undefined
 }
 
 /** Everything one node is started with, after the config file and the flags are combined. */
@@ -19,7 +20,8 @@ export interface NodeOptions {
   /** Undefined when monitoring is off. */
   readonly monitoring: { readonly host: string; readonly port: number } | undefined
   readonly jetstream: JetStreamConfig
-  readonly workloads: ReadonlyArray<unknown>
+  readonly workloads: NexConfig["workloads"]
+  readonly runtime: NexConfig["runtime"]
 }
 
 export class NodeOptionsError extends Data.TaggedError("NodeOptionsError")<{
@@ -54,6 +56,7 @@ export const resolveNodeOptions = (config: NexConfig, flags: UpFlags): Effect.Ef
       server,
       monitoring: monitoringPort === 0 ? undefined : { host: config.monitoring.host ?? host, port: monitoringPort },
       jetstream: { ...config.jetstream, storeDir: flags.store ?? config.jetstream.storeDir },
-      workloads: config.workloads
+      workloads: config.workloads,
+      runtime: flags.noRuntime === true ? { ...config.runtime, enabled: false } : config.runtime
     }
   })

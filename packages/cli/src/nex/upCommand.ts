@@ -1,6 +1,7 @@
 import { Command, Options } from "@effect/cli"
 import type { BrokerStartError, Monitoring } from "@nex/broker"
 import type { JetStreamStartError } from "@nex/jetstream"
+import type { RuntimeStartError } from "@nex/runtime"
 import { Console, Effect, Layer, Option } from "effect"
 import { type ConfigError, loadConfig } from "../loadConfig.ts"
 import { nodeLayer } from "./nodeLayer.ts"
@@ -9,7 +10,7 @@ import { type NodeOptionsError, resolveNodeOptions } from "./NodeOptions.ts"
 const optionalText = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
 
-type StartError = ConfigError | NodeOptionsError | BrokerStartError | Monitoring.MonitoringStartError | JetStreamStartError
+type StartError = ConfigError | NodeOptionsError | BrokerStartError | Monitoring.MonitoringStartError | JetStreamStartError | RuntimeStartError
 
 /** The one line `nex up` prints when the node cannot start. */
 export const describeStartError = (error: StartError): string =>
@@ -26,7 +27,8 @@ export const upCommand = Command.make(
     port: optionalText("port", "Port for NATS clients (default 4222; 0 picks a free one)"),
     httpPort: optionalText("http-port", "Port for HTTP monitoring (default 8222; 0 turns it off)"),
     store: optionalText("store", "Directory for JetStream data (default .nex-data)"),
-    name: optionalText("name", "Server name shown to clients and in monitoring")
+    name: optionalText("name", "Server name shown to clients and in monitoring"),
+    noRuntime: Options.boolean("no-runtime").pipe(Options.withDescription("Run no workloads: broker, JetStream and monitoring only"))
   },
   (flags) =>
     Effect.gen(function* () {
@@ -36,8 +38,9 @@ export const upCommand = Command.make(
         port: Option.getOrUndefined(flags.port),
         httpPort: Option.getOrUndefined(flags.httpPort),
         store: Option.getOrUndefined(flags.store),
-        name: Option.getOrUndefined(flags.name)
+        name: Option.getOrUndefined(flags.name),
+        noRuntime: flags.noRuntime
       })
       return yield* Layer.launch(nodeLayer(options))
     }).pipe(Effect.tapError((error) => Console.error(describeStartError(error))))
-).pipe(Command.withDescription("Run a node: the NATS broker, JetStream and monitoring, in the foreground"))
+).pipe(Command.withDescription("Run a node: the NATS broker, JetStream, the workload runtime and monitoring, in the foreground"))
