@@ -10,6 +10,7 @@ import { type LastPerSubject, selectStartPosition } from "./StartPosition.ts"
 import { compileFilter, type MessageStore, type StoredMessage, type SubjectFilter } from "./store/index.ts"
 import { formatGoDuration, formatTimestamp, nowNanos } from "./Time.ts"
 import { WaitingQueue } from "./WaitingQueue.ts"
+import { timerDelay } from "./store/timerDelay.ts"
 
 /** What a consumer needs from the stream it belongs to. */
 export interface ConsumerHost {
@@ -322,7 +323,7 @@ export class Consumer implements InterestWaiter {
     this.delayTimer = setTimeout(() => {
       this.delayTimer = undefined
       this.schedule()
-    }, delayMs)
+    }, timerDelay(delayMs))
     this.delayTimer.unref()
   }
 
@@ -559,7 +560,7 @@ export class Consumer implements InterestWaiter {
       const since = this.push ? this.inactiveSince : this.lastRequestAt
       delay = Math.max(1, since + thresholdMs - Date.now())
     }
-    this.inactivityTimer = setTimeout(() => this.checkInactivity(), delay)
+    this.inactivityTimer = setTimeout(() => this.checkInactivity(), timerDelay(delay))
     this.inactivityTimer.unref()
   }
 
@@ -598,7 +599,7 @@ export class Consumer implements InterestWaiter {
     if (this.ackTimer !== undefined && this.ackTimerAt <= when) return
     if (this.ackTimer !== undefined) clearTimeout(this.ackTimer)
     this.ackTimerAt = when
-    this.ackTimer = setTimeout(() => this.checkPending(), Math.max(1, when - Date.now() + 1))
+    this.ackTimer = setTimeout(() => this.checkPending(), timerDelay(Math.max(1, when - Date.now() + 1)))
     this.ackTimer.unref()
   }
 

@@ -1,6 +1,7 @@
 import { statusMessage } from "@nex/protocol"
 import type { Outbound } from "./Outbound.ts"
 import type { PullRequest, PullRequestBody } from "./PullRequest.ts"
+import { timerDelay } from "./store/timerDelay.ts"
 
 const emptyPayload = new Uint8Array(0)
 const consumerDeleted = statusMessage(409, "Consumer Deleted")
@@ -147,7 +148,7 @@ export class WaitingQueue {
     if (this.timer !== undefined && this.timerAt <= earliest) return
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timerAt = earliest
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, earliest - Date.now()))
+    this.timer = setTimeout(() => this.onTimer(), timerDelay(earliest - Date.now()))
     this.timer.unref()
   }
 

@@ -12,6 +12,7 @@ import {
 } from "./MessageStore.ts"
 import { compileFilter, type FilterInput, type SubjectFilter } from "./SubjectFilter.ts"
 import { matchVerdict, unknownVerdict } from "./SubjectTable.ts"
+import { timerDelay } from "./timerDelay.ts"
 
 /** Where a store keeps message bytes: in memory, or in the segmented log. */
 export interface PayloadStore {
@@ -398,7 +399,7 @@ export class StoreEngine implements MessageStore {
         this.ageTimer = undefined
         this.expireOld()
       },
-      Math.max(0, Math.ceil(expiresAt - Date.now()))
+      timerDelay(Math.ceil(expiresAt - Date.now()))
     )
     this.ageTimer.unref()
   }
