@@ -11,6 +11,9 @@ import { idleConnections } from "./scenarios/idleConnections.ts"
 import { jetstreamConsume } from "./scenarios/jetstreamConsume.ts"
 import { jetstreamScaleScenarios } from "./scenarios/jetstreamScale.ts"
 import { jetstreamPublish } from "./scenarios/jetstreamPublish.ts"
+import { kvOperations } from "./scenarios/kvOperations.ts"
+import { kvWatchFanout } from "./scenarios/kvWatchFanout.ts"
+import { objectTransfer } from "./scenarios/objectTransfer.ts"
 import { publishOnly } from "./scenarios/publishOnly.ts"
 import { publishSubscribe } from "./scenarios/publishSubscribe.ts"
 import { requestReply } from "./scenarios/requestReply.ts"
@@ -87,7 +90,15 @@ const scenarioList = async (): Promise<Scenario[]> => {
     jetstreamPublish("memory", 1),
     jetstreamPublish("memory", 256),
     jetstreamConsume,
-    ...jetstreamScaleScenarios
+    ...jetstreamScaleScenarios,
+    kvOperations("put", 1),
+    kvOperations("put", 64),
+    kvOperations("get", 1),
+    kvOperations("get", 64),
+    kvWatchFanout(8),
+    objectTransfer(16),
+    // A quarter of a GiB takes seconds per run on each server; a quick run leaves it out.
+    ...(options.quick ? [] : [objectTransfer(256)])
   ]
   if (selected("go-pubsub")) {
     const build = await buildGoBench(workDirectory)

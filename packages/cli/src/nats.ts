@@ -2,6 +2,8 @@ import type { Command } from "./nats/Command.ts"
 import { helpText, parseCommandLine, type ProgramSpec } from "./nats/CommandLine.ts"
 import { connectionSettings, globalFlags } from "./nats/connection.ts"
 import { consumerCommands, consumerGroup } from "./nats/consumer.ts"
+import { kvCommands, kvGroup } from "./nats/kv.ts"
+import { objectCommands, objectGroup } from "./nats/object.ts"
 import { publish, publishSpec } from "./nats/publish.ts"
 import { reply, replySpec } from "./nats/reply.ts"
 import { request, requestSpec } from "./nats/request.ts"
@@ -18,14 +20,14 @@ const coreCommands: ReadonlyArray<Command> = [
   { spec: replySpec, run: reply }
 ]
 
-const commands = [...coreCommands, ...streamCommands, ...consumerCommands]
+const commands = [...coreCommands, ...streamCommands, ...consumerCommands, ...kvCommands, ...objectCommands]
 
 const program: ProgramSpec = {
   name: "nats",
-  summary: "A natscli-compatible NATS client: publish, subscribe, request and reply, JetStream streams and consumers.",
+  summary: "A natscli-compatible NATS client: publish, subscribe, request and reply, JetStream streams and consumers, key-value and object stores.",
   version: "0.1.0",
   globalFlags,
-  commands: [...coreCommands.map((command) => command.spec), streamGroup, consumerGroup]
+  commands: [...coreCommands.map((command) => command.spec), streamGroup, consumerGroup, kvGroup, objectGroup]
 }
 
 const main = async (argv: ReadonlyArray<string>): Promise<void> => {
