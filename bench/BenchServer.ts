@@ -18,7 +18,8 @@ export interface BenchServer {
   readonly stop: () => Promise<void>
 }
 
-const residentBytes = (pid: number): number => {
+/** Resident set size of a process in bytes, from /proc; NaN once it is gone. */
+export const residentBytes = (pid: number): number => {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8")
     const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)

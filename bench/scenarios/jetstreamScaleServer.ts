@@ -8,7 +8,7 @@ import { nexBundle, repoRoot } from "../../test/support/nexNode.ts"
 import { freePort } from "../../test/support/ports.ts"
 import { type Spawned, spawnProcess, waitForPort } from "../../test/support/process.ts"
 import { tempDir } from "../../test/support/tempdir.ts"
-import type { ServerName } from "../BenchServer.ts"
+import { residentBytes, type ServerName } from "../BenchServer.ts"
 
 // A node recovering a large store may open its port later than startNex's 10 s wait allows.
 const startTimeoutMs = 120_000
@@ -36,15 +36,6 @@ const readCpuSeconds = (pid: number): number => {
   return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond
 }
 
-const readRssBytes = (pid: number): number => {
-  try {
-    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))
-    return match === null ? Number.NaN : Number(match[1]) * 1024
-  } catch {
-    return Number.NaN
-  }
-}
-
 const spawnServer = (name: ServerName, storeDir: string, port: number): Spawned => {
   if (name === "nex") {
     // The bundle, as `npm start` runs it; bench/run.ts rebuilds it before any scenario runs.
@@ -70,7 +61,7 @@ export const startScaleServer = async (name: ServerName, storeDir: string, port:
     name,
     url: `nats://127.0.0.1:${port}`,
     pid,
-    rssBytes: () => readRssBytes(pid),
+    rssBytes: () => residentBytes(pid),
     cpuSeconds: () => readCpuSeconds(pid),
     stop: spawned.stop
   }

@@ -250,7 +250,8 @@ const subsz = (server: Server, query: URLSearchParams) => {
   if (booleanParam(query, "subs") || test !== null) {
     let subscriptions = [...server.sublist.subscribers()]
     if (test !== null) {
-      const matching = new Set(server.sublist.match(test).plain.concat(server.sublist.match(test).queues.flat()))
+      const result = server.sublist.match(test)
+      const matching = new Set([...result.plain, ...result.queues.flat()])
       subscriptions = subscriptions.filter((subscription) => matching.has(subscription))
     }
     body.total = subscriptions.length

@@ -1,6 +1,8 @@
 import { Broker, type BrokerConfigInput, layer as brokerLayer, Monitoring } from "@nex/broker"
+import { jetstream, type JetStreamClient, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream"
 import { connect, type NatsConnection } from "@nats-io/transport-node"
 import { Context, Effect, Exit, Layer, Logger, LogLevel, Scope } from "effect"
+import { afterAll, beforeAll } from "vitest"
 import { freePort } from "../../../test/support/ports.ts"
 import { tempDir } from "../../../test/support/tempdir.ts"
 import { JetStream, type JetStreamOptions, type JetStreamEngine, layer as jetStreamLayer } from "../src/index.ts"
@@ -63,3 +65,28 @@ export const startJetStream = async (
 
 /** A store directory that outlives one node, for restart tests. */
 export const sharedStore = () => tempDir("nex-js-restart-")
+
+export interface JetStreamSession {
+  readonly node: RunningJetStream
+  readonly nc: NatsConnection
+  readonly jsm: JetStreamManager
+  readonly js: JetStreamClient
+}
+
+/**
+ * One node and one connection with JetStream clients for the enclosing describe block: started in
+ * beforeAll, closed in afterAll. Read the fields inside tests (they are set once beforeAll ran).
+ */
+export const useJetStreamSession = (): JetStreamSession => {
+  const session = {} as { -readonly [K in keyof JetStreamSession]: JetStreamSession[K] }
+  beforeAll(async () => {
+    session.node = await startJetStream()
+    session.nc = await session.node.connect()
+    session.jsm = await jetstreamManager(session.nc)
+    session.js = jetstream(session.nc)
+  })
+  afterAll(async () => {
+    await session.node.close()
+  })
+  return session
+}
