@@ -289,10 +289,8 @@ describe.each(jetStreamTargets())("$name", (target) => {
 
       // nats-server 2.9 refuses a message on a discard-new stream only when bytes + payload + headers
       // reach max_bytes (subject and record overhead not counted), then trims the oldest messages to
-      // the limit; nex counts the whole stored message and never trims. Until they agree this
-      // comparison is expected to fail on nex; `fails` then flags the fix.
-      const differsOnNex = target.name === "nex" && jetStreamTargets().some((other) => other.name === "nats-server")
-      ;(differsOnNex ? it.fails : it)("enforces the bucket's size as nats-server does", async () => {
+      // the limit.
+      it("enforces the bucket's size as nats-server does", async () => {
         const kv = await bucket("full", { max_bytes: 2048 })
         const results: Array<unknown> = []
         for (let index = 0; index < 20; index++) results.push(await outcome(kv.put(`key.${index}`, "v".repeat(100))))

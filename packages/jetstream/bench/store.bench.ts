@@ -5,6 +5,7 @@
  *
  *   1. append rate, 128 B, 256 concurrent publishers awaiting `durable`, per sync policy;
  *      reference: nats-server JetStream async publish, 128 B, 256 in flight, over loopback.
+ *      Then one publisher under sync "always", against write + fdatasync alone (its floor).
  *   2. nextMatching scan of 1,000,000 1 KiB messages on 100,000 subjects: unfiltered vs a filter
  *      matching 99 % of them.
  *   3. reopen of that store: after a clean close, after SIGKILL (automatic checkpoints), and with
@@ -12,7 +13,7 @@
  *   4. RSS per distinct subject (1,000,000 subjects vs 1, in child processes).
  */
 import { spawnSync } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { closeSync, fdatasync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { jetstream, jetstreamManager } from "@nats-io/jetstream"
@@ -59,6 +60,48 @@ const appendRate = async (sync: SyncPolicy, total: number): Promise<number> => {
   return rate
 }
 
+/** Median µs of one append of 128 bytes under sync "always", awaiting `durable` before the next. */
+const sequentialAppendMedian = async (count: number): Promise<number> => {
+  const directory = join(workDirectory, "append-sequential")
+  const store = await openFileStore(directory, { sync: "always" })
+  const payload = new Uint8Array(128).fill(120)
+  const samples = new Float64Array(count)
+  for (let index = 0; index < count; index++) {
+    const started = performance.now()
+    const result = store.append("bench.append", undefined, payload)
+    if (!result.ok) throw new Error(result.description)
+    await result.durable
+    samples[index] = performance.now() - started
+  }
+  await store.close()
+  rmSync(directory, { recursive: true, force: true })
+  return samples.sort()[count >> 1] * 1000
+}
+
+/**
+ * Median µs to write one 163-byte record (a 128 B message) and fdatasync it through the thread
+ * pool, as the log does: at the end of the file, or into zeros written and synced beforehand.
+ */
+const fdatasyncMedian = async (count: number, intoZeros: boolean): Promise<number> => {
+  const path = join(workDirectory, "fdatasync")
+  const descriptor = openSync(path, "w")
+  const record = Buffer.alloc(163, 1)
+  if (intoZeros) {
+    writeSync(descriptor, Buffer.alloc(record.length * count))
+    fdatasyncSync(descriptor)
+  }
+  const samples = new Float64Array(count)
+  for (let index = 0; index < count; index++) {
+    const started = performance.now()
+    writeSync(descriptor, record, 0, record.length, index * record.length)
+    await new Promise<void>((resolve, reject) => fdatasync(descriptor, (error) => (error ? reject(error) : resolve())))
+    samples[index] = performance.now() - started
+  }
+  closeSync(descriptor)
+  rmSync(path)
+  return samples.sort()[count >> 1] * 1000
+}
+
 /** nats-server's JetStream publish rate through the official client, 256 publishes in flight. */
 const natsServerPublishRate = async (total: number): Promise<number | undefined> => {
   if (!hasNatsServer) return undefined
@@ -87,13 +130,22 @@ const natsServerPublishRate = async (total: number): Promise<number | undefined>
 
 const fillOptions: FileStoreOptions = { sync: "never" }
 
+/**
+ * Waits for `durable` and then a turn of the event loop, as appends arriving from the network
+ * would: a loop that only awaits promises starves timers and I/O (checkpoints, syncs).
+ */
+const settleBatch = async (durable: Promise<void>): Promise<void> => {
+  await durable
+  await new Promise((resolve) => setImmediate(resolve))
+}
+
 const fill = async (directory: string, options: FileStoreOptions): Promise<void> => {
   const store = await openFileStore(directory, options)
   const payload = new Uint8Array(1024).fill(97)
   for (let index = 0; index < largeCount; index++) {
     const result = store.append(subjectOf(index), undefined, payload)
     if (!result.ok) throw new Error(result.description)
-    if (index % 10_000 === 9_999) await result.durable
+    if (index % 10_000 === 9_999) await settleBatch(result.durable)
   }
   await store.flush()
   return store.close()
@@ -106,7 +158,7 @@ const fillAndDie = async (directory: string, withCheckpoints: boolean): Promise<
   for (let index = 0; index < largeCount; index++) {
     const result = store.append(subjectOf(index), undefined, payload)
     if (!result.ok) throw new Error(result.description)
-    if (index % 10_000 === 9_999) await result.durable
+    if (index % 10_000 === 9_999) await settleBatch(result.durable)
   }
   // Let the last batch reach the page cache, as an acknowledged publish would have.
   await new Promise((resolve) => setImmediate(resolve))
@@ -127,7 +179,7 @@ const measureRss = async (directory: string, count: number, distinct: number): P
     const subject = `sensor.${index.toString().padStart(7, "0")}.temp`
     const result = store.append(distinct === 1 ? only : subject, undefined, payload)
     if (!result.ok) throw new Error(result.description)
-    if (index % 50_000 === 49_999) await result.durable
+    if (index % 50_000 === 49_999) await settleBatch(result.durable)
   }
   await store.flush()
   collect()
@@ -174,6 +226,10 @@ const main = async (): Promise<void> => {
     rates.set(sync, await appendRate(sync, appendTotal))
     line(`sync ${sync}`, `${format(rates.get(sync)!)} msgs/s`)
   }
+  const sequentialTotal = quick ? 1000 : 5000
+  line("sync always, one publisher awaiting each append, median", `${(await sequentialAppendMedian(sequentialTotal)).toFixed(0)} µs`)
+  line("  write + fdatasync at the end of a file, median", `${(await fdatasyncMedian(sequentialTotal, false)).toFixed(0)} µs`)
+  line("  write + fdatasync into zeros laid down before, median", `${(await fdatasyncMedian(sequentialTotal, true)).toFixed(0)} µs`)
   const reference = await natsServerPublishRate(quick ? 10_000 : 50_000)
   if (reference !== undefined) {
     line("nats-server 2.9 JS publish over loopback (reference)", `${format(reference)} msgs/s`)

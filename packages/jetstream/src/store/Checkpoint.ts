@@ -11,13 +11,14 @@ import { Chunk, type MessageIndex } from "./MessageIndex.ts"
  *   | segments: (id f64, minSeq f64, maxSeq f64)...
  *   | subjects: (id u32, length u16, UTF-8 bytes)... | zero padding to 8
  *   | chunks: (number f64, sparse u32, length u32, subject u32[], size u32[], location u32[],
- *              [offsets u16[]], padding to 8, timestamp f64[])...
+ *              [offsets u16[]], headers u8[], padding to 8, timestamp f64[])...
  *   | CRC-32 of everything before, u32
- * Subject chains and per-subject counts are rebuilt on load.
+ * Subject chains and per-subject counts are rebuilt on load. Version 1 had no headers flags: its
+ * messages all count as having headers (a scan for Nats-Msg-Ids then reads them all, as before).
  */
 
 const magic = Buffer.from("NEXCKP01", "latin1")
-const version = 1
+const version = 2
 const fixedSize = 64
 
 if (endianness() !== "LE") throw new Error("the file store's checkpoint format assumes a little-endian machine")
@@ -60,7 +61,7 @@ export const encodeCheckpoint = (index: MessageIndex, content: CheckpointContent
   const chunks = index.liveChunks()
   let size = fixedSize + content.segments.length * 24 + pad8(subjectBytes)
   for (const chunk of chunks) {
-    size += 16 + pad8(chunk.length * 12 + (chunk.offsets === undefined ? 0 : chunk.length * 2)) + chunk.length * 8
+    size += 16 + pad8(chunk.length * 13 + (chunk.offsets === undefined ? 0 : chunk.length * 2)) + chunk.length * 8
   }
   size += 4
   const out = Buffer.alloc(size)
@@ -99,6 +100,7 @@ export const encodeCheckpoint = (index: MessageIndex, content: CheckpointContent
     position = copyArray(out, position, chunk.size, length * 4)
     position = copyArray(out, position, chunk.location, length * 4)
     if (chunk.offsets !== undefined) position = copyArray(out, position, chunk.offsets, length * 2)
+    position = copyArray(out, position, chunk.headers, length)
     position = pad8(position)
     position = copyArray(out, position, chunk.timestamp, length * 8)
   }
@@ -106,7 +108,7 @@ export const encodeCheckpoint = (index: MessageIndex, content: CheckpointContent
   return out
 }
 
-const readArray = <T extends Uint32Array | Uint16Array | Float64Array>(bytes: Uint8Array, position: number, array: T): T => {
+const readArray = <T extends Uint8Array | Uint32Array | Uint16Array | Float64Array>(bytes: Uint8Array, position: number, array: T): T => {
   new Uint8Array(array.buffer).set(bytes.subarray(position, position + array.byteLength))
   return array
 }
@@ -118,7 +120,8 @@ const readArray = <T extends Uint32Array | Uint16Array | Float64Array>(bytes: Ui
 export const decodeCheckpoint = (bytes: Uint8Array, index: MessageIndex): CheckpointContent | string => {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   if (buffer.length < fixedSize + 4 || !buffer.subarray(0, 8).equals(magic)) return "not a checkpoint file"
-  if (buffer.readUInt32LE(8) !== version) return `unknown checkpoint version ${buffer.readUInt32LE(8)}`
+  const fileVersion = buffer.readUInt32LE(8)
+  if (fileVersion !== version && fileVersion !== 1) return `unknown checkpoint version ${fileVersion}`
   const end = buffer.length - 4
   if (crc32(buffer.subarray(0, end)) !== buffer.readUInt32LE(end)) return "checkpoint checksum mismatch"
   const lastSeq = buffer.readDoubleLE(16)
@@ -162,6 +165,12 @@ export const decodeCheckpoint = (bytes: Uint8Array, index: MessageIndex): Checkp
     if (sparse) {
       chunk.offsets = readArray(buffer, offset, new Uint16Array(length))
       offset += length * 2
+    }
+    if (fileVersion === 1) {
+      chunk.headers.fill(1)
+    } else {
+      readArray(buffer, offset, chunk.headers)
+      offset += length
     }
     offset = pad8(offset)
     readArray(buffer, offset, chunk.timestamp)

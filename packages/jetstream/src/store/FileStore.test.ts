@@ -51,8 +51,14 @@ const contents = (store: FileMessageStore): Array<[number, string, string | unde
 const recordOffsets = (file: Uint8Array): number[] => {
   const view = Buffer.from(file.buffer, file.byteOffset, file.byteLength)
   const offsets: number[] = []
-  for (let offset = 16; offset + 8 <= view.length; offset += view.readUInt32LE(offset)) offsets.push(offset)
+  for (let offset = 16; offset + 8 <= view.length && view.readUInt32LE(offset) !== 0; offset += view.readUInt32LE(offset)) offsets.push(offset)
   return offsets
+}
+
+/** Where the last record of a segment file ends. */
+const recordsEnd = (file: Uint8Array): number => {
+  const last = recordOffsets(file).pop()!
+  return last + Buffer.from(file.buffer, file.byteOffset, file.byteLength).readUInt32LE(last)
 }
 
 const directory = "/store"
@@ -92,6 +98,25 @@ describe("file store: restart", () => {
     const next = reopened.append("t.0", undefined, bytes("after"))
     expect(next.ok && next.seq).toBe(51)
     await reopened.close()
+  })
+
+  it("remembers which messages have headers, from its checkpoint and from the log", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk)
+    appendMany(store, 5000)
+    store.append("h", bytes("NATS/1.0\r\n\r\n"), bytes("with headers"))
+    await store.close()
+    const reopened = await openOn(disk)
+    expect(reopened.recovery.checkpointLoaded).toBe(true)
+    expect(reopened.nextSeqWithHeaders(1)).toBe(5001)
+    reopened.append("h", bytes("NATS/1.0\r\n\r\n"), bytes("after the checkpoint"))
+    await reopened.flush()
+    disk.crash()
+    const replayed = await openOn(disk)
+    expect(replayed.recovery.replayedRecords).toBeGreaterThan(0)
+    expect(replayed.nextSeqWithHeaders(5002)).toBe(5002)
+    expect(replayed.nextSeqWithHeaders(1)).toBe(5001)
+    await replayed.close()
   })
 
   it("continues sequences after a purge of everything, with and without a checkpoint", async () => {
@@ -248,7 +273,8 @@ describe("file store: checkpoint and tail replay", () => {
 describe("file store: torn and corrupt records", () => {
   const tenMessages = async (): Promise<{ disk: PowerCutDisk; offsets: number[] }> => {
     const disk = new PowerCutDisk()
-    const store = await openOn(disk)
+    // No zeros laid ahead of the log (sync "always" does that): the file ends with the last record.
+    const store = await openOn(disk, { sync: "never" })
     appendMany(store, 10, () => "t")
     await store.flush()
     disk.crash()
@@ -306,6 +332,43 @@ describe("file store: torn and corrupt records", () => {
     expect(store.state()).toMatchObject({ messages: 9, lastSeq: 10, numDeleted: 1 })
     expect(text(store.get(6)?.data)).toBe("message-6")
     await store.close()
+  })
+
+  it("writes small batches into zeros laid ahead of the log under sync always; a restart appends into them", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk)
+    appendMany(store, 10, () => "t")
+    await store.flush()
+    disk.crash()
+    const content = readWholeFile(disk, segmentPath(1))!
+    const logEnd = recordsEnd(content)
+    expect(content.length).toBeGreaterThan(logEnd)
+    const reopened = await openOn(disk)
+    expect(reopened.recovery).toMatchObject({ truncatedBytes: 0, skippedRecords: 0, notes: [] })
+    expect(reopened.state()).toMatchObject({ messages: 10, lastSeq: 10 })
+    appendMany(reopened, 1, () => "t")
+    await reopened.flush()
+    const appended = readWholeFile(disk, segmentPath(1))!
+    expect(recordOffsets(appended)).toHaveLength(11)
+    expect(appended.length).toBe(content.length)
+    await reopened.close()
+    const closed = readWholeFile(disk, segmentPath(1))!
+    expect(closed.length).toBe(recordsEnd(closed))
+  })
+
+  it("cuts a torn record written into those zeros", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk)
+    appendMany(store, 10, () => "t")
+    await store.flush()
+    disk.crash()
+    const offsets = recordOffsets(readWholeFile(disk, segmentPath(1))!)
+    editFile(disk, segmentPath(1), (file, content) => file.write(new Uint8Array([content[offsets[9] + 40] ^ 0x01]), offsets[9] + 40))
+    const reopened = await openOn(disk)
+    expect(reopened.recovery.truncatedBytes).toBeGreaterThan(0)
+    expect(reopened.state()).toMatchObject({ messages: 9, lastSeq: 9 })
+    expect(readWholeFile(disk, segmentPath(1))!.length).toBe(offsets[9])
+    await reopened.close()
   })
 
   it("never serves a record that went bad after its checkpoint", async () => {

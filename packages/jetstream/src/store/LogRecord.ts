@@ -111,7 +111,7 @@ export const recordSeq = (buffer: Buffer, offset: number): number => buffer.read
 export const recordTimestamp = (buffer: Buffer, offset: number): number => buffer.readDoubleLE(offset + 24)
 export const recordSubjectLength = (buffer: Buffer, offset: number): number => buffer.readUInt16LE(offset + 10)
 export const recordHeadersLength = (buffer: Buffer, offset: number): number => buffer.readUInt32LE(offset + 12)
-const recordHasHeaders = (buffer: Buffer, offset: number): boolean => (buffer[offset + 9] & 1) === 1
+export const recordHasHeaders = (buffer: Buffer, offset: number): boolean => (buffer[offset + 9] & 1) === 1
 
 /** Decodes a checked message record, copying its bytes out of `buffer`. */
 export const readMessageRecord = (buffer: Buffer, offset: number): StoredMessage => {

@@ -17,6 +17,8 @@ export class Chunk {
   timestamp: Float64Array
   size: Uint32Array
   location: Uint32Array
+  /** 1 where the message has headers, so scans for headers skip the others without reading them. */
+  headers: Uint8Array
   /** Next and previous sequence with the same subject; 0 when none. */
   next: Float64Array
   prev: Float64Array
@@ -31,6 +33,7 @@ export class Chunk {
     this.timestamp = new Float64Array(capacity)
     this.size = new Uint32Array(capacity)
     this.location = new Uint32Array(capacity)
+    this.headers = new Uint8Array(capacity)
     this.next = new Float64Array(capacity)
     this.prev = new Float64Array(capacity)
   }
@@ -59,7 +62,7 @@ export class Chunk {
   }
 
   grow(capacity: number): void {
-    const copy = <T extends Uint32Array | Float64Array>(array: T, make: (size: number) => T): T => {
+    const copy = <T extends Uint8Array | Uint32Array | Float64Array>(array: T, make: (size: number) => T): T => {
       const grown = make(capacity)
       grown.set(array as never)
       return grown
@@ -68,6 +71,7 @@ export class Chunk {
     this.timestamp = copy(this.timestamp, (size) => new Float64Array(size))
     this.size = copy(this.size, (size) => new Uint32Array(size))
     this.location = copy(this.location, (size) => new Uint32Array(size))
+    this.headers = copy(this.headers, (size) => new Uint8Array(size))
     this.next = copy(this.next, (size) => new Float64Array(size))
     this.prev = copy(this.prev, (size) => new Float64Array(size))
   }
@@ -80,6 +84,7 @@ export class Chunk {
     const timestamp = new Float64Array(count)
     const size = new Uint32Array(count)
     const location = new Uint32Array(count)
+    const headers = new Uint8Array(count)
     const next = new Float64Array(count)
     const prev = new Float64Array(count)
     let target = 0
@@ -90,6 +95,7 @@ export class Chunk {
       timestamp[target] = this.timestamp[slot]
       size[target] = this.size[slot]
       location[target] = this.location[slot]
+      headers[target] = this.headers[slot]
       next[target] = this.next[slot]
       prev[target] = this.prev[slot]
       target++
@@ -99,6 +105,7 @@ export class Chunk {
     this.timestamp = timestamp
     this.size = size
     this.location = location
+    this.headers = headers
     this.next = next
     this.prev = prev
     this.length = count
@@ -107,8 +114,9 @@ export class Chunk {
 
 /**
  * Everything the store knows about its messages except their bytes: per sequence the subject id,
- * timestamp, accounted size and location of the payload, chained per subject; per subject (in the
- * SubjectTable) count, first and last. About 36 bytes per message, shared by both stores.
+ * timestamp, accounted size, location of the payload and whether it has headers, chained per
+ * subject; per subject (in the SubjectTable) count, first and last. About 37 bytes per message,
+ * shared by both stores.
  */
 export class MessageIndex {
   readonly table = new SubjectTable()
@@ -142,7 +150,7 @@ export class MessageIndex {
   }
 
   /** Adds the entry for a new sequence, above every existing one. */
-  add(seq: number, subjectId: number, timestamp: number, size: number, location: number): void {
+  add(seq: number, subjectId: number, timestamp: number, size: number, location: number, hasHeaders: boolean): void {
     const number = Math.floor(seq / chunkSize)
     if (this.messages === 0) {
       this.chunks = []
@@ -163,6 +171,7 @@ export class MessageIndex {
     chunk.timestamp[offset] = timestamp
     chunk.size[offset] = size
     chunk.location[offset] = location
+    chunk.headers[offset] = hasHeaders ? 1 : 0
     chunk.next[offset] = 0
     const table = this.table
     if (table.countOf(subjectId) > 0) {
@@ -248,6 +257,23 @@ export class MessageIndex {
   /** The first live sequence ≥ from whose subject matches, or 0. */
   nextMatching(from: number, filter: SubjectFilter, verdicts: Uint8Array): number {
     return this.scan(from, filter, verdicts, 0)
+  }
+
+  /** The first live sequence ≥ from of a message with headers, or 0. */
+  nextWithHeaders(from: number): number {
+    if (from < this.firstSeq) from = this.firstSeq
+    if (from > this.lastSeq || this.messages === 0) return 0
+    const startIndex = Math.floor(from / chunkSize) - this.firstChunk
+    for (let index = Math.max(0, startIndex); index < this.chunks.length; index++) {
+      const chunk = this.chunks[index]
+      if (chunk === undefined) continue
+      const headers = chunk.headers
+      const subject = chunk.subject
+      for (let slot = index === startIndex ? chunk.slotFrom(from - chunk.base) : 0; slot < chunk.length; slot++) {
+        if (headers[slot] === 1 && subject[slot] !== 0) return chunk.seqAt(slot)
+      }
+    }
+    return 0
   }
 
   /** The first live sequence ≥ from on one subject, or 0. */

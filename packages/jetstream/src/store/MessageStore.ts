@@ -106,6 +106,8 @@ export interface MessageStore {
   get(seq: number): StoredMessage | undefined
   /** The first sequence ≥ fromSeq whose subject matches, without loading any payload. */
   nextMatchingSeq(fromSeq: number, filter?: FilterInput): number | undefined
+  /** The first sequence ≥ fromSeq of a message with headers, without loading any (e.g. to find Nats-Msg-Ids). */
+  nextSeqWithHeaders(fromSeq: number): number | undefined
   /** The first readable message ≥ fromSeq whose subject matches. */
   nextMatching(fromSeq: number, filter?: FilterInput): StoredMessage | undefined
   /** The sequence of the newest message matching `filter` (wildcards allowed), or 0. */

@@ -69,4 +69,39 @@ describe("PowerCutDisk", () => {
     expect(survived.length).toBeLessThan(16)
     expect(survived.startsWith("written")).toBe(true)
   })
+
+  it("can keep a torn prefix of bytes overwritten since the last sync, and garbles only those", async () => {
+    const disk = new PowerCutDisk()
+    disk.mkdir("/d")
+    const file = disk.open("/d/a", { create: true })
+    await disk.syncDirectory("/d")
+    file.write(bytes("0000000000"), 0)
+    await file.sync()
+    file.write(bytes("abcdef"), 2)
+    let draws = 0
+    // Keep half of the 8 bytes from the first change, then garble (0.1 < 0.3) up to 8 of them.
+    disk.cut({ random: () => [0.5, 0.1, 0.99][Math.min(draws++, 2)] })
+    const survived = text(readWholeFile(disk, "/d/a"))!
+    expect(survived.length).toBe(10)
+    expect(survived.slice(0, 2)).toBe("00")
+    expect(survived.slice(6)).toBe("0000")
+    expect(survived.slice(2, 6)).not.toBe("abcd")
+  })
+
+  it("never lets a sync that ends after a later one undo it", async () => {
+    const turns = [0, 0.99, 0]
+    let draw = 0
+    // The directory sync takes one turn, the first file sync four, the second one.
+    const disk = new PowerCutDisk({ random: () => turns[draw++] })
+    disk.mkdir("/d")
+    const file = disk.open("/d/a", { create: true })
+    await disk.syncDirectory("/d")
+    file.write(bytes("old"), 0)
+    const earlier = file.sync()
+    file.write(bytes("new"), 0)
+    await file.sync()
+    await earlier
+    disk.cut()
+    expect(text(readWholeFile(disk, "/d/a"))).toBe("new")
+  })
 })

@@ -6,6 +6,8 @@ class Inode {
   data = new Uint8Array(256)
   length = 0
   synced = new Uint8Array(0)
+  /** Which sync call `synced` comes from: a sync that started earlier but ends later must not undo it. */
+  syncedCall = 0
 
   ensure(capacity: number): void {
     if (capacity <= this.data.length) return
@@ -19,9 +21,10 @@ class Inode {
 
 export interface CutOptions {
   /**
-   * When given, each file also keeps a random prefix of the bytes appended since its last sync,
-   * and sometimes garbage in its last few kept bytes: a torn write. Without it every unsynced byte
-   * is dropped.
+   * When given, each file also keeps a random prefix of the bytes written since its last sync
+   * (from the first byte that differs from the synced content, so overwrites count as well as
+   * appends), and sometimes garbage in the last few of those bytes that changed: a torn write.
+   * Without it every unsynced byte is dropped.
    */
   readonly random?: () => number
 }
@@ -46,6 +49,10 @@ export class PowerCutDisk implements Disk {
   private names = new Map<string, Inode>()
   private durableNames = new Map<string, Inode>()
   private readonly directories = new Set<string>()
+  /** Per directory, which syncDirectory call its durable names come from. */
+  private readonly directorySyncedCall = new Map<string, number>()
+  /** Numbers sync calls in the order they are made. */
+  private syncCalls = 0
   private generation = 0
   private readonly random: (() => number) | undefined
 
@@ -99,7 +106,10 @@ export class PowerCutDisk implements Disk {
     this.directorySyncs++
     const generation = this.generation
     const entries = [...this.names].filter(([path]) => dirname(path) === directory)
+    const call = this.nextSyncCall()
     return this.later(generation, () => {
+      if ((this.directorySyncedCall.get(directory) ?? 0) > call) return
+      this.directorySyncedCall.set(directory, call)
       for (const path of [...this.durableNames.keys()]) if (dirname(path) === directory) this.durableNames.delete(path)
       for (const [path, inode] of entries) this.durableNames.set(path, inode)
     })
@@ -110,21 +120,26 @@ export class PowerCutDisk implements Disk {
     this.generation++
     this.names = new Map(this.durableNames)
     for (const inode of new Set(this.names.values())) {
-      const syncedLength = inode.synced.length
+      const synced = inode.synced
+      let changedFrom = 0
+      const common = Math.min(inode.length, synced.length)
+      while (changedFrom < common && inode.data[changedFrom] === synced[changedFrom]) changedFrom++
       let keep = 0
       const random = options.random
-      if (random !== undefined && inode.length > syncedLength) {
-        keep = Math.floor(random() * (inode.length - syncedLength + 1))
+      if (random !== undefined && inode.length > changedFrom) {
+        keep = Math.floor(random() * (inode.length - changedFrom + 1))
       }
-      const tail = inode.data.slice(syncedLength, syncedLength + keep)
+      const kept = inode.data.slice(changedFrom, changedFrom + keep)
       inode.length = 0
-      inode.ensure(syncedLength + keep)
-      inode.data.set(inode.synced)
-      inode.data.set(tail, syncedLength)
-      inode.length = syncedLength + keep
+      inode.ensure(Math.max(synced.length, changedFrom + keep))
+      inode.data.set(synced)
+      inode.data.set(kept, changedFrom)
+      inode.length = Math.max(synced.length, changedFrom + keep)
       if (random !== undefined && keep > 0 && random() < 0.3) {
         const garbage = Math.min(keep, 1 + Math.floor(random() * 8))
-        for (let index = inode.length - garbage; index < inode.length; index++) {
+        for (let index = changedFrom + keep - garbage; index < changedFrom + keep; index++) {
+          // A torn write garbles only what it was writing, never bytes the device already held.
+          if (index < synced.length && kept[index - changedFrom] === synced[index]) continue
           inode.data[index] = Math.floor(random() * 256)
         }
       }
@@ -139,6 +154,11 @@ export class PowerCutDisk implements Disk {
   /** @internal */
   checkAlive(generation: number): void {
     if (generation !== this.generation) throw new DiskGone()
+  }
+
+  /** @internal */
+  nextSyncCall(): number {
+    return ++this.syncCalls
   }
 
   /** @internal Runs `apply` one turn later unless the power was cut in between. */
@@ -208,7 +228,10 @@ class PowerCutFile implements DiskFile {
     this.disk.fileSyncs++
     const inode = this.inode
     const snapshot = inode.data.slice(0, inode.length)
+    const call = this.disk.nextSyncCall()
     return this.disk.later(this.generation, () => {
+      if (inode.syncedCall > call) return
+      inode.syncedCall = call
       inode.synced = snapshot
     })
   }

@@ -86,8 +86,16 @@ const windows: ReadWindow[] = Array.from({ length: 16 }, () => ({
 }))
 let nextWindow = 0
 
-/** Pending bytes beyond which a batch is written at once instead of at the end of the turn. */
+/** Pending bytes beyond which a batch is written at once instead of when its appends are done. */
 const eagerFlushBytes = 1 << 20
+/**
+ * Under sync "always", batches up to this size are written into zeros laid down ahead of the log's
+ * end: an fdatasync that does not change the file's size needs no journal commit (about a third
+ * of its cost on ext4). Bigger batches, where the commit is a small share, just extend the file.
+ */
+const runwayBatchBytes = 64 * 1024
+const runwayBytes = 256 * 1024
+let runwayZeros: Buffer | undefined
 
 export interface SegmentLogOptions {
   readonly disk: Disk
@@ -104,9 +112,9 @@ export interface SegmentLogOptions {
 
 /**
  * The append-only log under a file store, as its PayloadStore. Appends are encoded into one
- * buffer and written once per event-loop turn; under sync "always" a batch is acknowledged when
- * an fdatasync started after its write completes, and all batches written while a sync runs
- * share the next one (group commit).
+ * buffer and written in one write once the code that made them returns; under sync "always" a
+ * batch is acknowledged when an fdatasync started after its write completes, and all appends
+ * made while a sync runs share the next one (group commit).
  */
 export class SegmentLog implements PayloadStore {
   readonly kind = "file" as const
@@ -132,12 +140,15 @@ export class SegmentLog implements PayloadStore {
   private awaitingSync: Batch[] = []
   private syncing = false
   private readonly dirty = new Set<Segment>()
-  private directoryDirty = false
+  /** True at open: the recovered files' names may not be durable yet (recovery syncs only what it changed). */
+  private directoryDirty = true
   private retiredFiles: DiskFile[] = []
   /** Segments holding messages, in sequence order. */
   private bySeq: Segment[]
   private lastFound: Segment | undefined = undefined
   private intervalTimer: ReturnType<typeof setInterval> | undefined = undefined
+  /** End of the zeros written ahead of the active segment's last record (its file size). */
+  private runwayEnd: number
 
   constructor(options: SegmentLogOptions) {
     this.disk = options.disk
@@ -149,6 +160,7 @@ export class SegmentLog implements PayloadStore {
     this.segments = options.segments
     this.active = options.segments[options.segments.length - 1]
     this.bySeq = this.segments.filter((segment) => segment.minSeq !== 0)
+    this.runwayEnd = this.active.file.size()
     if (this.policy === "interval") {
       this.intervalTimer = setInterval(() => {
         this.syncNow().catch(() => {})
@@ -263,6 +275,7 @@ export class SegmentLog implements PayloadStore {
   }
 
   closeFiles(): void {
+    this.trimRunway()
     for (const segment of this.segments) {
       forgetWindows(segment)
       segment.file.close()
@@ -273,6 +286,7 @@ export class SegmentLog implements PayloadStore {
 
   /** Writes the pending batch to the active segment. */
   flushPending(): void {
+    this.flushScheduled = false
     if (this.failure !== undefined) return
     try {
       if (this.pendingRemovals.length > 0) {
@@ -283,6 +297,7 @@ export class SegmentLog implements PayloadStore {
       }
       if (this.pendingLength > 0) {
         const active = this.active
+        if (this.policy === "always" && this.pendingLength <= runwayBatchBytes) this.extendRunway()
         active.file.write(this.pending.subarray(0, this.pendingLength), active.size)
         active.size += this.pendingLength
         this.bytesWritten += this.pendingLength
@@ -342,13 +357,21 @@ export class SegmentLog implements PayloadStore {
     if (!this.syncing) this.closeRetired()
   }
 
+  /**
+   * Writes pending records once the code that appended them returns (one write per socket read),
+   * so an ack waits for no extra turn of the event loop. Under sync "always" a sync already
+   * running writes them when it ends instead: appends that arrive while the disk is busy share
+   * the next fdatasync.
+   */
   private scheduleFlush(): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
-    setImmediate(() => {
-      this.flushScheduled = false
-      this.flushPending()
-    })
+    if (this.syncing && this.policy === "always") return
+    queueMicrotask(this.flushIfScheduled)
+  }
+
+  private readonly flushIfScheduled = (): void => {
+    if (this.flushScheduled) this.flushPending()
   }
 
   private reserve(length: number): void {
@@ -360,8 +383,34 @@ export class SegmentLog implements PayloadStore {
     this.pending = grown
   }
 
+  /** Makes sure zeros lie beyond the pending batch, laying down another runway if they do not. */
+  private extendRunway(): void {
+    const active = this.active
+    const end = active.size + this.pendingLength
+    if (end <= this.runwayEnd) return
+    const runwayEnd = Math.min(end + runwayBytes, Math.max(this.segmentBytes, end))
+    const from = Math.max(active.size, this.runwayEnd)
+    runwayZeros ??= Buffer.alloc(runwayBytes)
+    for (let position = from; position < runwayEnd; position += runwayBytes) {
+      active.file.write(runwayZeros.subarray(0, Math.min(runwayBytes, runwayEnd - position)), position)
+    }
+    this.runwayEnd = runwayEnd
+  }
+
+  /** Cuts the active segment's unused zeros (recovery would cut them too). */
+  private trimRunway(): void {
+    if (this.runwayEnd <= this.active.size || this.failure !== undefined) return
+    try {
+      this.active.file.truncate(this.active.size)
+    } catch (error) {
+      this.fail(error)
+    }
+    this.runwayEnd = this.active.size
+  }
+
   private roll(): void {
     this.flushPending()
+    this.trimRunway()
     if (this.failure !== undefined) return
     const id = this.active.id + 1
     const path = join(this.directory, segmentFileName(id))
@@ -375,6 +424,7 @@ export class SegmentLog implements PayloadStore {
     const segment: Segment = { id, path, file, size: 0, minSeq: 0, maxSeq: 0 }
     this.segments.push(segment)
     this.active = segment
+    this.runwayEnd = 0
     this.reserve(segmentHeaderSize)
     segmentHeader().copy(this.pending, 0)
     this.pendingLength = segmentHeaderSize
@@ -388,7 +438,10 @@ export class SegmentLog implements PayloadStore {
   }
 
   private async syncLoop(): Promise<void> {
-    while (this.awaitingSync.length > 0 && this.failure === undefined) {
+    while (this.failure === undefined) {
+      // Appends made while the last sync ran were left pending for this one.
+      if (this.flushScheduled) this.flushPending()
+      if (this.awaitingSync.length === 0) break
       const batches = this.awaitingSync
       this.awaitingSync = []
       const files = [...this.dirty]
@@ -398,7 +451,7 @@ export class SegmentLog implements PayloadStore {
       try {
         const work = files.map((segment) => segment.file.sync())
         if (directory) work.push(this.disk.syncDirectory(this.directory))
-        await Promise.all(work)
+        await (work.length === 1 ? work[0] : Promise.all(work))
       } catch (error) {
         this.fail(error)
         for (const batch of batches) batch.reject(error)

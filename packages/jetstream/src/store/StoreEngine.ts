@@ -83,7 +83,7 @@ export class StoreEngine implements MessageStore {
     const subjectId = table.intern(table.scratch, 0, subjectLength)
     const size = this.payloads.messageSize(subjectLength, headersLength, data.length)
     if (limits.discard === "new") {
-      const refused = this.refusedByDiscardNew(subjectId, size)
+      const refused = this.refusedByDiscardNew(subjectId, headersLength + data.length)
       if (refused !== undefined) {
         if (table.countOf(subjectId) === 0) table.release(subjectId)
         return rejection(refused)
@@ -92,7 +92,7 @@ export class StoreEngine implements MessageStore {
     const seq = index.lastSeq + 1
     const stamp = timestamp ?? currentTimestamp()
     const location = this.payloads.write(seq, subject, table.scratch, subjectLength, headers, data, stamp)
-    index.add(seq, subjectId, stamp, size, location)
+    index.add(seq, subjectId, stamp, size, location, headers !== undefined)
     this.enforceCountLimits(subjectId)
     if (limits.maxAgeMs > 0 && this.ageTimer === undefined) this.armAgeTimer()
     return { ok: true, seq, timestamp: stamp, durable: this.payloads.durable() }
@@ -106,6 +106,11 @@ export class StoreEngine implements MessageStore {
 
   nextMatchingSeq(fromSeq: number, filter?: FilterInput): number | undefined {
     const seq = this.findNext(fromSeq, compileFilter(filter))
+    return seq === 0 ? undefined : seq
+  }
+
+  nextSeqWithHeaders(fromSeq: number): number | undefined {
+    const seq = this.index.nextWithHeaders(fromSeq)
     return seq === 0 ? undefined : seq
   }
 
@@ -354,18 +359,25 @@ export class StoreEngine implements MessageStore {
     return true
   }
 
-  /** nats-server's discard-new rules: a message that replaces one at the subject limit is let in. */
-  private refusedByDiscardNew(subjectId: number, size: number): AppendRejection | undefined {
+  /**
+   * nats-server 2.9's discard-new rules: a message that replaces one at the subject limit is let in.
+   * Its max_bytes test weighs only the new message's headers and payload (not its accounted size),
+   * so a stream can fill up to max_bytes and then trims its oldest messages as under discard old.
+   */
+  private refusedByDiscardNew(subjectId: number, length: number): AppendRejection | undefined {
     const limits = this.currentLimits
     const index = this.index
     const table = index.table
     const atSubjectLimit = limits.maxMsgsPerSubject > 0 && table.countOf(subjectId) >= limits.maxMsgsPerSubject
     if (atSubjectLimit && limits.discardNewPerSubject) return "maxMsgsPerSubject"
     if (limits.maxMsgs > 0 && index.messages >= limits.maxMsgs && !atSubjectLimit) return "maxMsgs"
-    if (limits.maxBytes > 0 && index.bytes + size >= limits.maxBytes) {
+    if (limits.maxBytes > 0 && index.bytes + length >= limits.maxBytes) {
       if (!atSubjectLimit) return "maxBytes"
       const oldest = index.locate(table.firstOf(subjectId))
-      if (oldest === undefined || oldest.size[index.slot] < size) return "maxBytes"
+      if (oldest === undefined) return "maxBytes"
+      // The replaced message's accounted size against the new one's length: the file store refuses a tie, the memory store does not.
+      const oldestSize = oldest.size[index.slot]
+      if (this.kind === "file" ? oldestSize <= length : oldestSize < length) return "maxBytes"
     }
     return undefined
   }

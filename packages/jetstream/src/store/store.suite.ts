@@ -227,6 +227,30 @@ export const storeSuite = (name: string, open: OpenStore): void => {
         expect(store.state().lastSeq).toBe(3)
       }))
 
+    it("weighs only headers and payload against max_bytes with discard new, then trims the oldest", () =>
+      withStore(limits({ discard: "new" }), (store) => {
+        appendAll(store, [["a", "x".repeat(100)]])
+        const stored = store.state().bytes
+        store.updateLimits(limits({ maxBytes: stored + 50, discard: "new" }))
+        const refused = store.append("b", bytes("h"), bytes("x".repeat(49)))
+        expect(refused.ok === false && refused.reason).toBe("maxBytes")
+        const accepted = store.append("b", undefined, bytes("x".repeat(49)))
+        expect(accepted.ok).toBe(true)
+        expect(store.state()).toMatchObject({ messages: 1, firstSeq: 2, bytes: accountedSize(store, "b", undefined, "x".repeat(49)) })
+      }))
+
+    it("lets a replacement in at max_bytes only if the message it replaces is bigger (file) or as big (memory)", () =>
+      withStore(limits({ discard: "new" }), (store) => {
+        appendAll(store, [["kv.a", "1"], ["kv.b", "x".repeat(100)]])
+        const oldest = accountedSize(store, "kv.a", undefined, "1")
+        store.updateLimits(limits({ maxBytes: store.state().bytes + 1, maxMsgsPerSubject: 1, discard: "new" }))
+        const tie = store.append("kv.a", undefined, bytes("x".repeat(oldest)))
+        expect(tie.ok).toBe(store.kind === "memory")
+        if (tie.ok) return
+        expect(store.append("kv.a", undefined, bytes("x".repeat(oldest + 1))).ok).toBe(false)
+        expect(store.append("kv.a", undefined, bytes("x".repeat(oldest - 1))).ok).toBe(true)
+      }))
+
     it("keeps max_msgs_per_subject, and discard new per subject refuses", () =>
       withStore(limits({ maxMsgsPerSubject: 2 }), (store) => {
         appendAll(store, [["k.a", "1"], ["k.a", "2"], ["k.b", "3"], ["k.a", "4"], ["k.a", "5"]])
@@ -250,6 +274,19 @@ export const storeSuite = (name: string, open: OpenStore): void => {
         expect(store.subjectsState()).toEqual(new Map([["kv.a", 1], ["kv.b", 1]]))
         const refused = store.append("kv.c", undefined, bytes("4"))
         expect(refused.ok === false && refused.reason).toBe("maxMsgs")
+      }))
+
+    it("finds the messages that have headers without loading any", () =>
+      withStore(noLimits, (store) => {
+        store.append("a", undefined, bytes("1"))
+        store.append("a", bytes("NATS/1.0\r\nNats-Msg-Id: x\r\n\r\n"), bytes("2"))
+        store.append("b", undefined, bytes("3"))
+        store.append("b", new Uint8Array(0), bytes("4"))
+        store.append("c", undefined, bytes("5"))
+        expect(store.nextSeqWithHeaders(1)).toBe(2)
+        expect(store.nextSeqWithHeaders(3)).toBe(4)
+        store.delete(4)
+        expect(store.nextSeqWithHeaders(3)).toBeUndefined()
       }))
 
     it("refuses a message larger than max_msg_size", () =>
