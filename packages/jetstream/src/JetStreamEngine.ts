@@ -6,7 +6,7 @@ import type { ConsumerConfigInput } from "./api.ts"
 import type { Consumer } from "./Consumer.ts"
 import { consumerRoutes } from "./ConsumerApi.ts"
 import { InterestWatcher } from "./InterestWatcher.ts"
-import { messageRoutes, serveDirectGet } from "./MessageApi.ts"
+import { messageRoutes } from "./MessageApi.ts"
 import { MetadataStore } from "./MetadataStore.ts"
 import { fromWire, Outbound } from "./Outbound.ts"
 import { type MessageStore, openFileStore, openMemoryStore, type SyncPolicy } from "./store/index.ts"
@@ -129,10 +129,6 @@ export class JetStreamEngine implements StreamHost {
       return
     }
     this.dispatcher.enqueue(subject, message.reply, message.headers, message.payload)
-  }
-
-  directGet(stream: Stream, message: InternalMessage): void {
-    this.dispatcher.enqueue(message.subject, message.reply, message.headers, message.payload, (request) => serveDirectGet(this, stream, request))
   }
 
   /** `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>`. */

@@ -1,8 +1,10 @@
+import type { InternalMessage } from "@nex/broker"
 import { statusMessage } from "@nex/protocol"
 import { apiError, isApiError } from "./ApiErrors.ts"
 import type { ApiRequest, Route } from "./ApiDispatcher.ts"
 import { type ApiResponse, MessageDeleteRequest, MessageGetRequest, readBody, responseType } from "./api.ts"
 import type { JetStreamEngine } from "./JetStreamEngine.ts"
+import { fromWire } from "./Outbound.ts"
 import type { Stream } from "./Stream.ts"
 import type { StoredMessage } from "./store/index.ts"
 import { formatTimestamp, parseTimestamp } from "./Time.ts"
@@ -82,47 +84,54 @@ export const messageRoutes = (engine: JetStreamEngine): Route[] => {
   ]
 }
 
-const encoder = new TextEncoder()
 const notFound = statusMessage(404, "Message Not Found")
+const emptyPayload = new Uint8Array(0)
+const plainHeaderLine = "NATS/1.0\r\n"
 
-/** Stored headers followed by Nats-Stream / -Subject / -Sequence / -Time-Stamp. */
-const directHeaders = (stream: Stream, message: StoredMessage): Uint8Array => {
+/**
+ * The stored message with Nats-Stream / -Subject / -Sequence / -Time-Stamp appended to its
+ * headers, encoded into one buffer: the header block, then the payload. Returns its header size.
+ */
+const directReply = (stream: Stream, message: StoredMessage): { readonly headerSize: number; readonly bytes: Uint8Array } => {
   const stored = message.headers
-  const own = stored !== undefined && stored.length >= 4 ? stored.subarray(0, stored.length - 2) : encoder.encode("NATS/1.0\r\n")
-  const added = encoder.encode(
-    `Nats-Stream: ${stream.name}\r\nNats-Subject: ${message.subject}\r\nNats-Sequence: ${message.seq}\r\nNats-Time-Stamp: ${formatTimestamp(message.timestamp)}\r\n\r\n`
-  )
-  const headers = new Uint8Array(own.length + added.length)
-  headers.set(own, 0)
-  headers.set(added, own.length)
-  return headers
+  const own = stored !== undefined && stored.length >= 4 ? stored.subarray(0, stored.length - 2) : undefined
+  const added = `${own === undefined ? plainHeaderLine : ""}Nats-Stream: ${stream.name}\r\nNats-Subject: ${message.subject}\r\nNats-Sequence: ${message.seq}\r\nNats-Time-Stamp: ${formatTimestamp(message.timestamp)}\r\n\r\n`
+  const ownLength = own === undefined ? 0 : own.length
+  const headerSize = ownLength + Buffer.byteLength(added)
+  const data = message.data
+  const bytes = Buffer.allocUnsafe(headerSize + data.length)
+  if (own !== undefined) bytes.set(own, 0)
+  bytes.write(added, ownLength)
+  bytes.set(data, headerSize)
+  return { headerSize, bytes }
 }
 
 /**
  * `$JS.API.DIRECT.GET.<stream>` (JSON body) and `$JS.API.DIRECT.GET.<stream>.<subject>` (empty
- * body, last message on that subject): the stored message itself, or a 404/408 status.
+ * body, last message on that subject): the stored message itself, or a 404/408 status. Answered
+ * in the requester's read loop: a lookup is a synchronous index read, so it never waits behind
+ * slower API requests, and nothing is copied out of the read buffer.
  */
-export const serveDirectGet = (engine: JetStreamEngine, stream: Stream, request: ApiRequest): undefined => {
-  const outbound = engine.outbound
-  const status = (code: number, description: string) => outbound.publish(request.reply, new Uint8Array(0), statusMessage(code, description))
+export const serveDirectGet = (stream: Stream, message: InternalMessage, prefixLength: number): void => {
+  const reply = message.reply
+  if (reply === undefined) return
+  const outbound = stream.outbound
+  const status = (code: number, description: string) => outbound.publish(reply, emptyPayload, statusMessage(code, description))
   let lookup: Lookup
-  if (request.tokens.length > 5) {
-    if (request.payload.length > 0) return void status(408, "Bad Request")
-    lookup = { last_by_subj: request.tokens.slice(5).join(".") }
+  if (message.subject.length > prefixLength) {
+    if (message.payload.length > 0) return status(408, "Bad Request")
+    lookup = { last_by_subj: fromWire(message.subject.slice(prefixLength + 1)) }
   } else {
-    if (request.payload.length === 0) return void status(408, "Empty Request")
-    const body = readBody(MessageGetRequest, request.payload, false)
-    if (!body.ok) return void status(408, "Malformed Request")
-    if ((body.value.batch ?? 0) > 0 || (body.value.multi_last?.length ?? 0) > 0) return void status(408, "Bad Request")
+    if (message.payload.length === 0) return status(408, "Empty Request")
+    const body = readBody(MessageGetRequest, message.payload, false)
+    if (!body.ok) return status(408, "Malformed Request")
+    if ((body.value.batch ?? 0) > 0 || (body.value.multi_last?.length ?? 0) > 0) return status(408, "Bad Request")
     const parsed = lookupOf(body.value)
-    if (parsed === "bad") return void status(408, "Bad Request")
+    if (parsed === "bad") return status(408, "Bad Request")
     lookup = parsed
   }
-  const message = find(stream, lookup)
-  if (message === undefined) {
-    outbound.publish(request.reply, new Uint8Array(0), notFound)
-    return undefined
-  }
-  outbound.publish(request.reply, message.data, directHeaders(stream, message))
-  return undefined
+  const found = find(stream, lookup)
+  if (found === undefined) return outbound.publish(reply, emptyPayload, notFound)
+  const { headerSize, bytes } = directReply(stream, found)
+  outbound.publishEncoded(reply, headerSize, bytes)
 }

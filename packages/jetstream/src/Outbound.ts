@@ -48,6 +48,11 @@ export class Outbound {
     this.client.publish(subject, payload, reply === undefined ? { headers } : { headers, reply })
   }
 
+  /** A reply already encoded as header block then payload (`headerSize` bytes of headers), passed on as is. */
+  publishEncoded(subject: string, headerSize: number, message: Uint8Array): void {
+    this.server.publish(this.client, subject, undefined, headerSize, message)
+  }
+
   hasInterest(subject: string): boolean {
     return this.server.sublist.hasInterest(subject)
   }

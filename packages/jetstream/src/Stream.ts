@@ -14,6 +14,7 @@ import {
 import type { ConsumerState } from "./ConsumerState.ts"
 import { Deduplicator } from "./Deduplicator.ts"
 import type { InterestWatcher } from "./InterestWatcher.ts"
+import { serveDirectGet } from "./MessageApi.ts"
 import { fromWire, type Outbound, toWire } from "./Outbound.ts"
 import { type AppendResult, appendRejectionText, type MessageStore } from "./store/index.ts"
 import { hasPathSeparator, isValidName, maxNameLength, type StreamConfig, serializeStreamConfig, storeLimitsOf } from "./StreamConfig.ts"
@@ -27,8 +28,6 @@ export interface StreamHost {
   /** Subscribes through JetStream's internal client. */
   subscribe(subject: string, handler: (message: InternalMessage) => void): Subscription
   unsubscribe(subscription: Subscription): void
-  /** A direct-get request to answer off the read loop. */
-  directGet(stream: Stream, message: InternalMessage): void
   /** A durable consumer's configuration must be written (create, update). */
   consumerSaved(stream: Stream, consumer: Consumer): void
   consumerRemoved(stream: Stream, consumer: Consumer): void
@@ -86,12 +85,16 @@ export class Stream implements ConsumerHost {
   private subscriptions: Subscription[] = []
   private directSubscriptions: Subscription[] = []
   private readonly deduplicator: Deduplicator
+  /** `{"stream":"<name>","seq":` — every PubAck starts so, and a stream's name never changes. */
+  private readonly pubAckPrefix: string
   private lastMessageId = ""
   private currentAcks: PendingAckGroup | undefined
   private started = false
   private closed = false
   private readonly onMessageBound = (message: InternalMessage) => this.ingest(message)
-  private readonly onDirectBound = (message: InternalMessage) => this.host.directGet(this, message)
+  /** Length of `$JS.API.DIRECT.GET.<stream>` on the wire; a longer subject names the message's subject. */
+  private directPrefixLength = 0
+  private readonly onDirectBound = (message: InternalMessage) => serveDirectGet(this, message, this.directPrefixLength)
 
   constructor(host: StreamHost, config: StreamConfig, store: MessageStore, created: number) {
     this.host = host
@@ -99,6 +102,7 @@ export class Stream implements ConsumerHost {
     this.store = store
     this.created = created
     this.deduplicator = new Deduplicator(config.duplicate_window / 1e6)
+    this.pubAckPrefix = `{"stream":${JSON.stringify(config.name)},"seq":`
   }
 
   get name(): string {
@@ -142,6 +146,7 @@ export class Stream implements ConsumerHost {
     for (const subscription of this.subscriptions) this.host.unsubscribe(subscription)
     for (const subscription of this.directSubscriptions) this.host.unsubscribe(subscription)
     this.subscriptions = this.config.subjects.map((subject) => this.host.subscribe(subject, this.onMessageBound))
+    this.directPrefixLength = `$JS.API.DIRECT.GET.${this.wireName}`.length
     this.directSubscriptions = this.config.allow_direct
       ? [`$JS.API.DIRECT.GET.${this.name}`, `$JS.API.DIRECT.GET.${this.name}.>`].map((subject) => this.host.subscribe(subject, this.onDirectBound))
       : []
@@ -165,7 +170,7 @@ export class Stream implements ConsumerHost {
     const from = this.store.firstSeqAtOrAfter((now - windowMs) * 1e6)
     if (from === undefined) return
     const lastSeq = this.store.state().lastSeq
-    for (let seq = from; seq <= lastSeq; seq++) {
+    for (let seq = this.store.nextSeqWithHeaders(from); seq !== undefined && seq <= lastSeq; seq = this.store.nextSeqWithHeaders(seq + 1)) {
       const message = this.store.get(seq)
       if (message?.headers === undefined) continue
       const id = findHeader(message.headers, "Nats-Msg-Id")
@@ -214,7 +219,7 @@ export class Stream implements ConsumerHost {
       if (messageId !== "") {
         const original = this.deduplicator.find(messageId)
         if (original !== undefined) {
-          if (canRespond) this.host.outbound.publish(reply, encoder.encode(`{"stream":${JSON.stringify(name)},"seq":${original},"duplicate":true}`))
+          if (canRespond) this.host.outbound.publish(reply, encoder.encode(`${this.pubAckPrefix}${original},"duplicate":true}`))
           return
         }
       }
@@ -252,7 +257,7 @@ export class Stream implements ConsumerHost {
       else if (rollup === "all") this.removed(store.purge({ keep: 1 }))
       for (const consumer of this.consumers.values()) consumer.messageStored(subject)
     }
-    if (canRespond) this.acknowledgeWhenDurable(result.durable, reply, `{"stream":${JSON.stringify(name)},"seq":${seq}}`)
+    if (canRespond) this.acknowledgeWhenDurable(result.durable, reply, `${this.pubAckPrefix}${seq}}`)
   }
 
   /**
