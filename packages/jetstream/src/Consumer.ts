@@ -335,6 +335,9 @@ export class Consumer implements InterestWaiter {
     const deliverSubject = push ? this.watchedSubject : ""
     if (push) {
       if (!this.active) return
+      // Interest cannot change within a slice except by a delivery closing the subscriber's
+      // connection, which deliver's count shows.
+      if (!outbound.hasInterest(deliverSubject)) return this.loseInterest()
       if (outbound.pendingBytes(deliverSubject) > backpressureBytes) return this.scheduleAfter(backpressureRetryMs)
     } else if (this.waiting.length === 0) {
       return
@@ -349,10 +352,6 @@ export class Consumer implements InterestWaiter {
     this.blockedByAckPending = false
     while (messages < sliceMessages && bytes < sliceBytes) {
       if (push) {
-        if (!outbound.hasInterest(deliverSubject)) {
-          this.loseInterest()
-          break
-        }
         if (this.flowControl.blocked) break
       } else if (this.waiting.length === 0) {
         break
@@ -391,7 +390,7 @@ export class Consumer implements InterestWaiter {
       }
       this.commit(candidate)
       if (candidate.kind !== "redelivery") remaining--
-      outbound.deliver(target, subject, ackReply, headers, payload)
+      const receivers = outbound.deliver(target, subject, ackReply, headers, payload)
       this.delivered(candidate, consumerSeq, now)
       if (request !== undefined) this.waiting.served(request, size, now)
       if (push && this.config.flow_control) this.trackFlow(size)
@@ -401,6 +400,10 @@ export class Consumer implements InterestWaiter {
       }
       messages++
       bytes += size
+      if (push && receivers === 0 && !outbound.hasInterest(deliverSubject)) {
+        this.loseInterest()
+        break
+      }
     }
     if (!push) {
       if (exhausted) this.waiting.finishOneShots()
@@ -812,10 +815,21 @@ export class Consumer implements InterestWaiter {
   }
 }
 
+/** Header blocks of messages stored without headers, by payload size: keys() sends one per key. */
+const sizeOnlyHeaders = new Map<number, Uint8Array>()
+const sizeOnlyHeadersLimit = 4096
+
 /** `Nats-Msg-Size` appended to the stored headers (or a fresh block), payload dropped. */
 const headersOnly = (headers: Uint8Array | undefined, size: number): Uint8Array => {
+  if (headers === undefined || headers.length < 4) {
+    let block = sizeOnlyHeaders.get(size)
+    if (block === undefined) {
+      block = Buffer.from(`NATS/1.0\r\nNats-Msg-Size: ${size}\r\n\r\n`, "latin1")
+      if (sizeOnlyHeaders.size < sizeOnlyHeadersLimit) sizeOnlyHeaders.set(size, block)
+    }
+    return block
+  }
   const line = `Nats-Msg-Size: ${size}\r\n\r\n`
-  if (headers === undefined || headers.length < 4) return Buffer.from(`NATS/1.0\r\n${line}`, "latin1")
   const kept = headers.subarray(0, headers.length - 2)
   const result = Buffer.allocUnsafe(kept.length + line.length)
   result.set(kept, 0)

@@ -156,12 +156,14 @@ export class JetStreamEngine implements StreamHost {
     this.client.unsubscribe(subscription)
   }
 
+  /** A new consumer's config goes out with its initial state; an updated one's state is rewritten too. */
   consumerSaved(stream: Stream, consumer: Consumer): void {
     if (!this.persistent(stream, consumer)) return
+    const updated = this.metadata.hasConsumer(stream.name, consumer.name)
     void this.metadata
-      .saveConsumer(stream.name, { name: consumer.name, config: consumer.config, created: consumer.created })
+      .saveConsumer(stream.name, { name: consumer.name, config: consumer.config, created: consumer.created }, consumer.snapshot())
       .catch((error: unknown) => this.server.log.warn("jetstream consumer config not saved", { stream: stream.name, consumer: consumer.name, error: String(error) }))
-    this.consumerStateChanged(stream, consumer)
+    if (updated) this.consumerStateChanged(stream, consumer)
   }
 
   consumerRemoved(stream: Stream, consumer: Consumer): void {

@@ -43,7 +43,7 @@ export const selectStartPosition = (store: MessageStore, config: ConsumerConfig,
         position = state.firstSeq
         break
       }
-      lastPerSubject = lastOfEachSubject(store, filter, state.lastSeq)
+      lastPerSubject = { seqs: store.lastSeqsBySubject(filter), index: 0, resume: state.lastSeq }
       position = lastPerSubject.seqs.length === 0 ? state.lastSeq + 1 : lastPerSubject.seqs[0]
       break
   }
@@ -51,14 +51,4 @@ export const selectStartPosition = (store: MessageStore, config: ConsumerConfig,
   else if (position < state.firstSeq) position = state.firstSeq
   else if (position > state.lastSeq) position = state.lastSeq + 1
   return { position, lastPerSubject }
-}
-
-const lastOfEachSubject = (store: MessageStore, filter: SubjectFilter, lastSeq: number): LastPerSubject => {
-  const seqs: number[] = []
-  for (const subject of store.subjectsState(filter).keys()) {
-    const seq = store.lastSeqBySubject(subject)
-    if (seq > 0) seqs.push(seq)
-  }
-  seqs.sort((left, right) => left - right)
-  return { seqs, index: 0, resume: lastSeq }
 }
