@@ -24,7 +24,11 @@ export type JetStreamConfig = z.infer<typeof JetStreamConfig>
 export const RuntimeConfig = z.strictObject({
   enabled: z.boolean().default(true),
   /** Sandbox host processes the node keeps running for workloads' isolates. */
-  sandboxProcesses: z.number().int().min(1).max(64).default(2)
+  sandboxProcesses: z.number().int().min(1).max(64).default(2),
+  /** In a cluster (`nats`): labels a deployment's `tags` constraint must find on the node, e.g. "zone=a". */
+  tags: z.array(z.string().min(1).regex(/^[^\s,]+$/, "must be a tag without spaces or commas")).optional(),
+  /** In a cluster: how many workload instances this node accepts (default 64). */
+  capacity: z.number().int().min(1).max(10_000).optional()
 })
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>
 
@@ -34,7 +38,10 @@ export const NexConfig = z.strictObject({
   server: BrokerConfig.omit({ jetstream: true }).prefault({}),
   monitoring: MonitoringConfig.prefault({}),
   jetstream: JetStreamConfig.prefault({}),
-  /** URLs of an existing NATS cluster to run on instead of the embedded broker (not used yet). */
+  /**
+   * URLs of an existing NATS cluster (comma separated) to run on instead of the embedded broker:
+   * the node then runs workloads only, sharing them with the other nodes of that cluster.
+   */
   nats: z.string().min(1).optional(),
   /** Workloads deployed at start, each like `nex deploy`'s flags: `{ file, name, triggers, ... }`. */
   workloads: WorkloadConfigList.default([]),

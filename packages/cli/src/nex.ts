@@ -6,13 +6,14 @@ import { deployCommand } from "./nex/deployCommand.ts"
 import { infoCommand } from "./nex/infoCommand.ts"
 import * as JsonLogger from "./nex/jsonLogger.ts"
 import { listCommand } from "./nex/listCommand.ts"
+import { nodeCommand } from "./nex/nodeCommand.ts"
 import { eventsCommand, logsCommand } from "./nex/streamCommands.ts"
 import { undeployCommand } from "./nex/undeployCommand.ts"
 import { upCommand } from "./nex/upCommand.ts"
 
 const nex = Command.make("nex").pipe(
   Command.withDescription("A NATS-compatible node with JetStream and workloads in one process"),
-  Command.withSubcommands([upCommand, deployCommand, listCommand, infoCommand, logsCommand, eventsCommand, undeployCommand])
+  Command.withSubcommands([upCommand, deployCommand, listCommand, infoCommand, logsCommand, eventsCommand, undeployCommand, nodeCommand])
 )
 
 const cli = Command.run(nex, { name: "nex", version: "0.1.0" })

@@ -49,15 +49,18 @@ export const eventOf = (entry: StoredEntry): WorkloadEvent | undefined => {
 const describeIssue = (issue: z.core.$ZodIssue): string => `${issue.path.length === 0 ? "request" : issue.path.join(".")}: ${issue.message}`
 
 /** One operation of the API: its subject and how a request message is answered. */
-interface Operation {
+export interface Operation {
   readonly subject: string
   readonly answer: (message: Msg) => Effect.Effect<void>
 }
 
 const respondWith = (message: Msg, body: unknown) => Effect.sync(() => void message.respond(JSON.stringify(body)))
 
-/** Parses the body (empty means `{}`), runs the operation, and answers with its result or `{ error }`. */
-const operation = <Request>(subject: string, request: z.ZodType<Request>, run: (request: Request) => Effect.Effect<unknown, { readonly message: string }>): Operation => ({
+/**
+ * Parses the body (empty means `{}`), runs the operation, and answers with its result or
+ * `{ error }`; a run that yields undefined leaves the request to another node.
+ */
+export const operation = <Request>(subject: string, request: z.ZodType<Request>, run: (request: Request) => Effect.Effect<unknown, { readonly message: string }>): Operation => ({
   subject,
   answer: (message) => {
     let body: unknown
@@ -69,7 +72,7 @@ const operation = <Request>(subject: string, request: z.ZodType<Request>, run: (
     const parsed = request.safeParse(body)
     if (!parsed.success) return respondWith(message, { error: describeIssue(parsed.error.issues[0]) } satisfies ApiError)
     return run(parsed.data).pipe(
-      Effect.flatMap((result) => respondWith(message, result)),
+      Effect.flatMap((result) => (result === undefined ? Effect.void : respondWith(message, result))),
       Effect.catchAll((error) => respondWith(message, { error: error.message } satisfies ApiError)),
       Effect.catchAllDefect((defect) =>
         Effect.logError("control API request failed", defect).pipe(Effect.andThen(respondWith(message, { error: "internal error" } satisfies ApiError)))
@@ -82,7 +85,7 @@ const operation = <Request>(subject: string, request: z.ZodType<Request>, run: (
  * Answers the control API on `$NEX.api.*` from this node's supervisor and the runtime's streams.
  * Deploys do not go through here: the CLI writes the desired state to KV itself (see Deployer).
  */
-export const serveControlApi = (connection: NatsConnection, supervisor: Supervisor, nodeName: string): Effect.Effect<void, never, Scope.Scope> =>
+export const serveControlApi = (connection: NatsConnection, supervisor: Pick<Supervisor, "list" | "get">, nodeName: string): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {
     const since = (text: string | undefined) => (text === undefined ? new Date(Date.now() - hourMs) : new Date(text))
     const operations: ReadonlyArray<Operation> = [
@@ -115,9 +118,13 @@ export const serveControlApi = (connection: NatsConnection, supervisor: Supervis
       )
     ]
 
-    const runtime = yield* Effect.runtime<never>()
-    const runFork = EffectRuntime.runFork(runtime)
+    yield* serveOperations(connection, operations)
+  })
 
+/** Subscribes each operation's subject and answers its requests until the scope closes. */
+export const serveOperations = (connection: NatsConnection, operations: ReadonlyArray<Operation>): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const runFork = EffectRuntime.runFork(yield* Effect.runtime<never>())
     for (const definition of operations) {
       yield* Effect.acquireRelease(
         Effect.sync(() =>

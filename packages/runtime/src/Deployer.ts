@@ -5,7 +5,7 @@ import { Data, Effect } from "effect"
 import { WorkloadEvent } from "./api.ts"
 import { type Bundle, bundleWorkload, displayPath } from "./Bundler.ts"
 import { DeploymentSpec, type DeploymentSpecInput } from "./DeploymentSpec.ts"
-import { ensureKv, ensureObjectStore } from "./Infrastructure.ts"
+import { ensureKv, ensureObjectStore, replicasFor } from "./Infrastructure.ts"
 import { reservedSubjectProblem, subjects } from "./subjects.ts"
 import { subjectCovers } from "./worker/Permissions.ts"
 import { names } from "./worker/WorkerProtocol.ts"
@@ -104,6 +104,7 @@ export const specFor = (config: WorkloadConfig, bundle: Pick<Bundle, "sha256" | 
     concurrency: config.concurrency,
     mailbox: config.mailbox,
     replicas: config.replicas,
+    tags: config.tags === undefined || config.tags.length === 0 ? undefined : config.tags,
     allowPublish: config.allowPublish,
     allowSubscribe: config.allowSubscribe,
     source,
@@ -185,7 +186,7 @@ const ensureJobStream = (connection: NatsConnection, config: WorkloadConfig, pro
         if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error
       }
       if (job.filter === undefined) return "missing"
-      await manager.streams.add({ name: job.stream, subjects: [job.filter], storage: StorageType.File })
+      await manager.streams.add({ name: job.stream, subjects: [job.filter], storage: StorageType.File, num_replicas: replicasFor(connection) })
       progress({ step: "streamCreated", stream: job.stream, subjects: [job.filter] })
     },
     catch: storageError(`could not check job stream ${job.stream}`)

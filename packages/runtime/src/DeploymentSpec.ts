@@ -49,6 +49,8 @@ export const DeploymentSpec = z.strictObject({
   concurrency: z.number().int().min(1).max(64).default(1),
   mailbox: z.number().int().min(1).max(1_000_000).default(10_000),
   replicas: z.number().int().min(1).max(64).default(1),
+  /** In a cluster: only nodes carrying every one of these tags run it. */
+  tags: z.array(z.string().min(1)).optional(),
   /** Subjects the workload may publish/request to (wildcards allowed); empty = none beyond replies. */
   allowPublish: z.array(subject).default([]),
   allowSubscribe: z.array(subject).default([]),

@@ -32,34 +32,62 @@ const attempt = <A>(resource: string, run: () => Promise<A>): Effect.Effect<A, I
 const isStreamNotFound = (error: unknown): boolean =>
   error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound
 
+/**
+ * How many copies of each stream and bucket to keep: one per server of the cluster the connection
+ * reached, at most three (a single server, or our embedded broker, announces no cluster).
+ */
+export const replicasFor = (connection: NatsConnection): number => {
+  const info = connection.info
+  if (info?.cluster === undefined) return 1
+  return Math.max(1, Math.min(3, info.connect_urls?.length ?? 1))
+}
+
+export interface BucketOptions {
+  /** Copies kept by a cluster (default 1). */
+  readonly replicas?: number
+  /** Values kept per key (default 5). */
+  readonly history?: number
+  /** How long a value is kept (default: for ever). */
+  readonly ttlMs?: number
+}
+
 /** Opens a KV bucket, creating it when missing (concurrent creators agree: the config is the same). */
-export const ensureKv = (connection: NatsConnection, bucket: string): Effect.Effect<KV, InfrastructureError> =>
-  attempt(`KV bucket ${bucket}`, () => new Kvm(connection).create(bucket, { history: 5, storage: StorageType.File }))
+export const ensureKv = (connection: NatsConnection, bucket: string, options: BucketOptions = {}): Effect.Effect<KV, InfrastructureError> =>
+  attempt(`KV bucket ${bucket}`, () =>
+    new Kvm(connection).create(bucket, {
+      history: options.history ?? 5,
+      storage: StorageType.File,
+      replicas: options.replicas ?? 1,
+      ...(options.ttlMs === undefined ? {} : { ttl: options.ttlMs })
+    })
+  )
 
 /** Opens an object store bucket, creating it when missing. */
-export const ensureObjectStore = (connection: NatsConnection, bucket: string): Effect.Effect<ObjectStore, InfrastructureError> =>
-  attempt(`object store ${bucket}`, () => new Objm(connection).create(bucket, { storage: StorageType.File }))
+export const ensureObjectStore = (connection: NatsConnection, bucket: string, options: Pick<BucketOptions, "replicas"> = {}): Effect.Effect<ObjectStore, InfrastructureError> =>
+  attempt(`object store ${bucket}`, () => new Objm(connection).create(bucket, { storage: StorageType.File, replicas: options.replicas ?? 1 }))
 
-const ensureStream = (connection: NatsConnection, config: Partial<StreamConfig> & { name: string }) =>
+const ensureStream = (connection: NatsConnection, config: Partial<StreamConfig> & { name: string }, replicas: number) =>
   attempt(`stream ${config.name}`, async () => {
     const manager = await jetstreamManager(connection)
     try {
       await manager.streams.info(config.name)
     } catch (error) {
       if (!isStreamNotFound(error)) throw error
-      await manager.streams.add({ ...config, storage: StorageType.File, discard: DiscardPolicy.Old })
+      await manager.streams.add({ ...config, storage: StorageType.File, discard: DiscardPolicy.Old, num_replicas: replicas })
     }
   })
 
-/** The buckets and streams every part of the runtime expects, created when missing. */
-export const ensureInfrastructure = (connection: NatsConnection): Effect.Effect<void, InfrastructureError> =>
-  Effect.all(
+/** The buckets and streams every part of the runtime expects, created when missing, replicated as `replicasFor` says. */
+export const ensureInfrastructure = (connection: NatsConnection): Effect.Effect<void, InfrastructureError> => {
+  const replicas = replicasFor(connection)
+  return Effect.all(
     [
-      ensureKv(connection, names.deploymentsBucket),
-      ensureKv(connection, names.configBucket),
-      ensureObjectStore(connection, names.bundlesBucket),
-      ensureObjectStore(connection, names.artifactsBucket),
-      ...streams.map((stream) => ensureStream(connection, stream))
+      ensureKv(connection, names.deploymentsBucket, { replicas }),
+      ensureKv(connection, names.configBucket, { replicas }),
+      ensureObjectStore(connection, names.bundlesBucket, { replicas }),
+      ensureObjectStore(connection, names.artifactsBucket, { replicas }),
+      ...streams.map((stream) => ensureStream(connection, stream, replicas))
     ],
     { concurrency: "unbounded", discard: true }
   )
+}

@@ -1,15 +1,18 @@
 import type { KvEntry } from "@nats-io/kv"
 import type { NatsConnection } from "@nats-io/transport-node"
 import { createHash } from "node:crypto"
-import { Effect, Runtime, type Scope } from "effect"
+import type { ObjectStore } from "@nats-io/obj"
+import { Effect, type Scope } from "effect"
+import { watchBucket } from "./BucketWatch.ts"
 import { DeploymentSpec } from "./DeploymentSpec.ts"
 import { ensureKv, ensureObjectStore, type InfrastructureError } from "./Infrastructure.ts"
 import type { Supervisor } from "./Supervisor.ts"
 import { names } from "./worker/WorkerProtocol.ts"
 
-type Verdict = { readonly ok: true; readonly spec: DeploymentSpec } | { readonly ok: false; readonly revision: number | undefined; readonly reason: string }
+/** A stored deployment: a valid spec, or why it cannot run. */
+export type Verdict = { readonly ok: true; readonly spec: DeploymentSpec } | { readonly ok: false; readonly revision: number | undefined; readonly reason: string }
 
-const checkEntry = (entry: KvEntry): Verdict => {
+export const checkEntry = (entry: KvEntry): Verdict => {
   let value: unknown
   try {
     value = entry.json()
@@ -26,6 +29,22 @@ const checkEntry = (entry: KvEntry): Verdict => {
   return { ok: true, spec: result.data }
 }
 
+export type LoadedBundle = { readonly ok: true; readonly code: string } | { readonly ok: false; readonly reason: string }
+
+/** Reads a spec's bundle from the object store and checks its SHA-256. */
+export const bundleLoader =
+  (bundles: ObjectStore) =>
+  (spec: DeploymentSpec): Effect.Effect<LoadedBundle> =>
+    Effect.tryPromise(() => bundles.getBlob(spec.bundle.sha256)).pipe(
+      Effect.map((bytes): LoadedBundle => {
+        if (bytes === null) return { ok: false, reason: `bundle ${spec.bundle.sha256} is not in ${names.bundlesBucket}` }
+        const digest = createHash("sha256").update(bytes).digest("hex")
+        if (digest !== spec.bundle.sha256) return { ok: false, reason: `bundle ${spec.bundle.sha256} is corrupt (its SHA-256 is ${digest})` }
+        return { ok: true, code: new TextDecoder().decode(bytes) }
+      }),
+      Effect.catchAll((error) => Effect.succeed<LoadedBundle>({ ok: false, reason: `could not read bundle ${spec.bundle.sha256}: ${error.message}` }))
+    )
+
 /**
  * Watches the desired state (KV bucket `nex-deployments`) and hands every change to the
  * supervisor: a put starts or replaces, a delete stops. The watch first replays every current
@@ -34,19 +53,7 @@ const checkEntry = (entry: KvEntry): Verdict => {
 export const watchDeployments = (connection: NatsConnection, supervisor: Supervisor): Effect.Effect<void, InfrastructureError, Scope.Scope> =>
   Effect.gen(function* () {
     const deployments = yield* ensureKv(connection, names.deploymentsBucket)
-    const bundles = yield* ensureObjectStore(connection, names.bundlesBucket)
-    const watcher = yield* Effect.promise(() => deployments.watch())
-
-    const loadBundle = (spec: DeploymentSpec) =>
-      Effect.tryPromise(() => bundles.getBlob(spec.bundle.sha256)).pipe(
-        Effect.map((bytes) => {
-          if (bytes === null) return { ok: false as const, reason: `bundle ${spec.bundle.sha256} is not in ${names.bundlesBucket}` }
-          const digest = createHash("sha256").update(bytes).digest("hex")
-          if (digest !== spec.bundle.sha256) return { ok: false as const, reason: `bundle ${spec.bundle.sha256} is corrupt (its SHA-256 is ${digest})` }
-          return { ok: true as const, code: new TextDecoder().decode(bytes) }
-        }),
-        Effect.catchAll((error) => Effect.succeed({ ok: false as const, reason: `could not read bundle ${spec.bundle.sha256}: ${error.message}` }))
-      )
+    const loadBundle = bundleLoader(yield* ensureObjectStore(connection, names.bundlesBucket))
 
     const onEntry = (entry: KvEntry) =>
       Effect.gen(function* () {
@@ -58,14 +65,5 @@ export const watchDeployments = (connection: NatsConnection, supervisor: Supervi
         yield* supervisor.apply(verdict.spec, bundle.code)
       })
 
-    // A plain loop, ended by stopping the watcher: an async generator cannot be returned from
-    // while its next() is pending, so a Stream's finalizer would wait for the next change forever.
-    const runPromise = Runtime.runPromise(yield* Effect.runtime<never>())
-    yield* Effect.tryPromise(async () => {
-      for await (const entry of watcher) await runPromise(onEntry(entry))
-    }).pipe(
-      Effect.catchAllCause((cause) => Effect.logError("the deployments watch ended", cause)),
-      Effect.forkScoped
-    )
-    yield* Effect.addFinalizer(() => Effect.sync(() => watcher.stop()))
+    yield* watchBucket(deployments, onEntry, "deployments")
   })

@@ -2,7 +2,9 @@ import type { NatsConnection } from "@nats-io/transport-node"
 import { Context, Data, type Duration, Effect, Layer } from "effect"
 import { serveControlApi } from "./ControlApi.ts"
 import { type DeployError, type DeployOptions, type DeployResult, deployWorkload, undeployWorkload } from "./Deployer.ts"
-import { ensureInfrastructure } from "./Infrastructure.ts"
+import { type ClusterOptions, joinCluster } from "./cluster/ClusterNode.ts"
+import { serveClusterApi } from "./cluster/ClusterApi.ts"
+import { ensureInfrastructure, type InfrastructureError } from "./Infrastructure.ts"
 import { connectNats, type Credentials, serverList } from "./NatsClient.ts"
 import { watchDeployments } from "./Reconciler.ts"
 import { layerFork, SandboxLauncher } from "./SandboxLauncher.ts"
@@ -23,6 +25,11 @@ export interface RuntimeOptions {
   readonly startTimeout?: Duration.DurationInput
   /** The sandbox host program (default: @nex/runtime/worker, i.e. src/worker/main.ts). */
   readonly workerEntry?: string
+  /**
+   * Share the workloads with the other nodes on the same NATS (a cluster): each replica runs on one
+   * node, placed by `joinCluster`. Absent, this node runs every deployment itself (standalone).
+   */
+  readonly cluster?: ClusterOptions | undefined
 }
 
 export class RuntimeStartError extends Data.TaggedError("RuntimeStartError")<{
@@ -51,6 +58,7 @@ const workerEnvironment = (options: RuntimeOptions): WorkerEnvironment => {
   return {
     NEX_NATS_URL: serverList(options.servers).join(","),
     NEX_NODE_NAME: options.nodeName,
+    ...(options.cluster === undefined ? {} : { NEX_CLUSTER: "1" }),
     ...(credentials === undefined ? {} : "token" in credentials ? { NEX_NATS_TOKEN: credentials.token } : { NEX_NATS_USER: credentials.user, NEX_NATS_PASSWORD: credentials.password })
   }
 }
@@ -61,16 +69,24 @@ const make = (options: RuntimeOptions) =>
       Effect.mapError((error) => new RuntimeStartError({ message: `runtime: ${error.message}`, cause: error }))
     )
     yield* ensureInfrastructure(connection).pipe(Effect.mapError((error) => new RuntimeStartError({ message: `runtime: ${error.message}`, cause: error })))
+    const sandboxProcesses = options.sandboxProcesses ?? 2
     const supervisor = yield* makeSupervisor({
       nodeName: options.nodeName,
-      sandboxProcesses: options.sandboxProcesses ?? 2,
+      sandboxProcesses,
       environment: workerEnvironment(options),
       startTimeout: options.startTimeout,
       publishEvent: (event) => connection.publish(subjects.event(event.name, event.kind), JSON.stringify(event))
     })
-    yield* watchDeployments(connection, supervisor).pipe(Effect.mapError((error) => new RuntimeStartError({ message: `runtime: ${error.message}`, cause: error })))
-    yield* serveControlApi(connection, supervisor, options.nodeName)
-    yield* Effect.logInfo("runtime ready").pipe(Effect.annotateLogs({ node: options.nodeName, sandboxProcesses: options.sandboxProcesses ?? 2 }))
+    const startError = (error: InfrastructureError) => new RuntimeStartError({ message: `runtime: ${error.message}`, cause: error })
+    if (options.cluster === undefined) {
+      yield* watchDeployments(connection, supervisor).pipe(Effect.mapError(startError))
+      yield* serveControlApi(connection, supervisor, options.nodeName)
+    } else {
+      const cluster = yield* joinCluster(connection, supervisor, { nodeName: options.nodeName, sandboxProcesses, cluster: options.cluster }).pipe(Effect.mapError(startError))
+      yield* serveControlApi(connection, cluster, options.nodeName)
+      yield* serveClusterApi(connection, cluster)
+    }
+    yield* Effect.logInfo("runtime ready").pipe(Effect.annotateLogs({ node: options.nodeName, sandboxProcesses }))
     return Runtime.of({
       nodeName: options.nodeName,
       connection,

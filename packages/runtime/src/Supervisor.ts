@@ -26,6 +26,14 @@ export const respawnBackoff: Schedule.Schedule<unknown> = Schedule.exponential("
   Schedule.jittered
 )
 
+/** A spec's job trigger in a few words, for statuses. */
+export const describeJob = (spec: DeploymentSpec): string | undefined =>
+  spec.job === undefined ? undefined : spec.job.filter === undefined ? spec.job.stream : `${spec.job.stream} (${spec.job.filter})`
+
+/** A spec's schedule in a few words, for statuses. */
+export const describeSchedule = (spec: DeploymentSpec): string | undefined =>
+  spec.schedule === undefined ? undefined : "cron" in spec.schedule ? `cron ${spec.schedule.cron}` : `every ${Duration.format(Duration.millis(spec.schedule.everyMs))}`
+
 /** What the supervisor knows about one workload, for `nex ls` and `nex info`. */
 export interface WorkloadReport {
   /** Undefined when the stored spec was rejected before any valid revision arrived. */
@@ -221,7 +229,11 @@ export const makeSupervisor = (options: SupervisorOptions): Effect.Effect<Superv
         }
         if (workload.failedRevision === revision) return
         let current = 0
-        for (const instance of workload.instances.values()) if (instance.revision === revision) current++
+        for (const [slotIndex, instance] of [...workload.instances]) {
+          if (instance.revision !== revision) continue
+          if (current < desiredReplicas(workload)) current++
+          else stopInstance(workload, slotIndex)
+        }
         const candidates = slots
           .filter((slot) => slot.state === "ready" && workload.instances.get(slot.index)?.revision !== revision)
           // A slot still running the old revision is used last: starting elsewhere first means no gap.
@@ -356,7 +368,12 @@ export const makeSupervisor = (options: SupervisorOptions): Effect.Effect<Superv
           case "apply": {
             rejections.delete(command.spec.name)
             const existing = workloads.get(command.spec.name)
-            if (existing !== undefined && existing.spec.revision === command.spec.revision && existing.failedRevision !== command.spec.revision) return
+            if (existing !== undefined && existing.spec.revision === command.spec.revision && existing.failedRevision !== command.spec.revision) {
+              if (existing.spec.replicas === command.spec.replicas) return
+              // The same revision with another replica count (a cluster moved instances to or from this node).
+              existing.spec = command.spec
+              return yield* reconcile(existing)
+            }
             const workload: Workload = existing ?? {
               spec: command.spec,
               code: command.code,
@@ -454,8 +471,8 @@ export const makeSupervisor = (options: SupervisorOptions): Effect.Effect<Superv
           node: options.nodeName,
           replicas: { desired: spec.replicas, running },
           triggers: [...spec.triggers],
-          job: spec.job === undefined ? undefined : spec.job.filter === undefined ? spec.job.stream : `${spec.job.stream} (${spec.job.filter})`,
-          schedule: spec.schedule === undefined ? undefined : "cron" in spec.schedule ? `cron ${spec.schedule.cron}` : `every ${Duration.format(Duration.millis(spec.schedule.everyMs))}`,
+          job: describeJob(spec),
+          schedule: describeSchedule(spec),
           restarts: workload.restarts,
           lastError: workload.lastError,
           invocations: stats.reduce((total, entry) => total + entry.invocations, 0),

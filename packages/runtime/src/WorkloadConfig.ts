@@ -59,6 +59,8 @@ export const WorkloadConfig = z
     concurrency: spec.concurrency.unwrap().optional(),
     mailbox: spec.mailbox.unwrap().optional(),
     replicas: spec.replicas.unwrap().optional(),
+    /** In a cluster: run only on nodes with all these tags (`nex up --tags`). */
+    tags: z.array(z.string().min(1)).optional(),
     allowPublish: z.array(subject).default([]),
     allowSubscribe: z.array(subject).default([])
   })

@@ -39,6 +39,17 @@ export type LogLine = z.infer<typeof LogLine>
 export const WorkloadState = z.enum(["pending", "running", "failed"])
 export type WorkloadState = z.infer<typeof WorkloadState>
 
+/** One replica of a workload in a cluster. */
+export const ReplicaStatus = z.object({
+  index: z.number().int(),
+  /** The name of the node it is placed on; absent while no node could take it. */
+  node: z.string().optional(),
+  nodeId: z.string().optional(),
+  state: WorkloadState,
+  reason: z.string().optional()
+})
+export type ReplicaStatus = z.infer<typeof ReplicaStatus>
+
 /** What one node knows about one workload right now. */
 export const WorkloadStatus = z.object({
   name: z.string(),
@@ -62,9 +73,50 @@ export const WorkloadStatus = z.object({
   p99Ms: z.number(),
   cpuTimeMs: z.number(),
   heapBytes: z.number(),
-  deployedAt: z.string()
+  deployedAt: z.string(),
+  /** In a cluster: every replica, where it runs and how it is doing. */
+  placements: z.array(ReplicaStatus).optional()
 })
 export type WorkloadStatus = z.infer<typeof WorkloadStatus>
+
+/** What a node says of one workload it runs, in its heartbeat. */
+export const NodeWorkload = z.object({
+  name: z.string(),
+  revision: z.number().int(),
+  state: WorkloadState,
+  running: z.number().int(),
+  reason: z.string().optional(),
+  invocations: z.number(),
+  errors: z.number()
+})
+export type NodeWorkload = z.infer<typeof NodeWorkload>
+
+/** A node of a cluster, as stored in KV bucket `nex-nodes` under its id and refreshed by its heartbeat. */
+export const NodeRecord = z.object({
+  id: z.string(),
+  name: z.string(),
+  tags: z.array(z.string()),
+  /** Workload instances it accepts in all. */
+  capacity: z.number().int(),
+  /** Instances of one workload it can run (one per sandbox process). */
+  sandboxProcesses: z.number().int(),
+  version: z.string(),
+  startedAt: z.string(),
+  /** Milliseconds since the epoch of its last heartbeat. */
+  heartbeatAt: z.number(),
+  /** Lame duck: takes no new instances and hands its own over. */
+  draining: z.boolean(),
+  workloads: z.array(NodeWorkload)
+})
+export type NodeRecord = z.infer<typeof NodeRecord>
+
+/** A node as `nex node ls` shows it. */
+export const NodeStatus = NodeRecord.extend({
+  alive: z.boolean(),
+  /** Placement keys (`<workload>.<replica>`) it holds. */
+  instances: z.array(z.string())
+})
+export type NodeStatus = z.infer<typeof NodeStatus>
 
 /** Every failed request is answered with this body. */
 export const ApiError = z.object({ error: z.string() })
@@ -84,6 +136,17 @@ export type InfoResponse = z.infer<typeof InfoResponse>
 export const UndeployRequest = NameRequest
 export const UndeployResponse = z.object({ name: z.string(), revision: z.number().int() })
 export type UndeployResponse = z.infer<typeof UndeployResponse>
+
+export const NodesRequest = z.strictObject({})
+export const NodesResponse = z.object({ nodes: z.array(NodeStatus) })
+export type NodesResponse = z.infer<typeof NodesResponse>
+
+/** A node by id, or by name when no id matches. */
+export const NodeRequest = z.strictObject({ node: z.string().min(1) })
+export const NodeInfoResponse = z.object({ node: NodeStatus })
+export type NodeInfoResponse = z.infer<typeof NodeInfoResponse>
+export const DrainResponse = z.object({ node: NodeStatus })
+export type DrainResponse = z.infer<typeof DrainResponse>
 
 const HistoryWindow = {
   /** ISO-8601 time of the oldest entry wanted; default one hour ago. */

@@ -1,5 +1,8 @@
 export * as Api from "./api.ts"
 export { type Bundle, BundleError, bundleWorkload } from "./Bundler.ts"
+export { type ClusterNode, type ClusterOptions, joinCluster } from "./cluster/ClusterNode.ts"
+export { serveClusterApi } from "./cluster/ClusterApi.ts"
+export { isAlive, type PlacementPlan, type PlacementView, placementKey, planPlacements } from "./cluster/PlacementPlan.ts"
 export { eventOf, logLineOf, serveControlApi } from "./ControlApi.ts"
 export {
   checkWorkloadConfig,
@@ -12,7 +15,7 @@ export {
   undeployWorkload
 } from "./Deployer.ts"
 export { DeploymentSpec, type DeploymentSpecInput, JobTrigger, WorkloadName } from "./DeploymentSpec.ts"
-export { ensureInfrastructure, ensureKv, ensureObjectStore, InfrastructureError } from "./Infrastructure.ts"
+export { type BucketOptions, ensureInfrastructure, ensureKv, ensureObjectStore, InfrastructureError, replicasFor } from "./Infrastructure.ts"
 export { connectNats, type Credentials, NatsConnectError, type NatsClientOptions } from "./NatsClient.ts"
 export { watchDeployments } from "./Reconciler.ts"
 export { deployConfiguredWorkloads, layer, layerWithLauncher, Runtime, type RuntimeOptions, RuntimeStartError } from "./Runtime.ts"

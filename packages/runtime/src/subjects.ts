@@ -13,7 +13,11 @@ export const subjects = {
     info: "$NEX.api.info",
     undeploy: "$NEX.api.undeploy",
     logs: "$NEX.api.logs",
-    events: "$NEX.api.events"
+    events: "$NEX.api.events",
+    /** Cluster mode: the nodes, one node, and lame-duck drain of one node. */
+    nodes: "$NEX.api.nodes",
+    nodeInfo: "$NEX.api.node.info",
+    drain: "$NEX.api.node.drain"
   },
   /** Log lines of one workload. */
   logs: names.logsSubject,

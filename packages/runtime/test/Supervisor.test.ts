@@ -53,6 +53,18 @@ describe("Supervisor", () => {
     expect(kinds("greeter")).toEqual(["deployed:1", "started:1"])
   })
 
+  it("scales the same revision up and down without a new deploy (a cluster moving instances)", async () => {
+    const { launcher, supervisor, status, kinds, run } = await start()
+    await run(supervisor.apply(spec("greeter", 1, { replicas: 1 }), "code"))
+    await eventually(async () => expect((await status("greeter"))?.replicas).toEqual({ desired: 1, running: 1 }))
+    await run(supervisor.apply(spec("greeter", 1, { replicas: 2 }), "code"))
+    await eventually(async () => expect((await status("greeter"))?.replicas).toEqual({ desired: 2, running: 2 }))
+    await run(supervisor.apply(spec("greeter", 1, { replicas: 1 }), "code"))
+    await eventually(async () => expect((await status("greeter"))?.replicas).toEqual({ desired: 1, running: 1 }))
+    expect([...launcher.current(0).stops(), ...launcher.current(1).stops()]).toEqual(["greeter"])
+    expect(kinds("greeter")).toEqual(["deployed:1", "started:1"])
+  })
+
   it("starts a new revision on another process and stops the old one only once the new one answers", async () => {
     const { launcher, supervisor, status, kinds, run } = await start({ autoStart: (message) => message.spec.revision === 1 })
     await run(supervisor.apply(spec("greeter", 1), "v1"))

@@ -34,7 +34,18 @@ describe("resolveNodeOptions", () => {
     expect((await resolve({}, { httpPort: "0" })).monitoring).toBeUndefined()
   })
 
+  it("joins a NATS cluster from the config file's nats field or --nats, with the node's tags", async () => {
+    const fromFile = await resolve({ nats: "nats://a:4222,nats://b:4222", runtime: { tags: ["zone=a"], capacity: 8 } }, {})
+    expect(fromFile.nats).toBe("nats://a:4222,nats://b:4222")
+    expect(fromFile.runtime).toMatchObject({ tags: ["zone=a"], capacity: 8 })
+    const fromFlags = await resolve({ nats: "nats://a:4222" }, { nats: "nats://c:4222", tags: "gpu, zone=b" })
+    expect(fromFlags.nats).toBe("nats://c:4222")
+    expect(fromFlags.runtime.tags).toEqual(["gpu", "zone=b"])
+    expect((await resolve({}, {})).nats).toBeUndefined()
+  })
+
   it.each([
+    [{ nats: "nats://a:4222", noRuntime: true }, "--nats with --no-runtime: a node on a NATS cluster runs workloads only, so it would do nothing"],
     [{ port: "http" }, '--port: expected a number from 0 to 65535, got "http"'],
     [{ httpPort: "65536" }, '--http-port: expected a number from 0 to 65535, got "65536"'],
     [{ host: " " }, "--host: must not be empty"]

@@ -12,6 +12,10 @@ export interface UpFlags {
   readonly store?: string | undefined
   readonly name?: string | undefined
   readonly noRuntime?: boolean | undefined
+  /** NATS cluster URLs, comma separated: run no embedded broker. */
+  readonly nats?: string | undefined
+  /** Comma-separated node tags (cluster mode). */
+  readonly tags?: string | undefined
 }
 
 /** Everything one node is started with, after the config file and the flags are combined. */
@@ -22,6 +26,11 @@ export interface NodeOptions {
   readonly jetstream: JetStreamConfig
   readonly workloads: NexConfig["workloads"]
   readonly runtime: NexConfig["runtime"]
+  /**
+   * The NATS cluster the node joins (URLs, comma separated) instead of running its own broker,
+   * JetStream and monitoring; undefined for a standalone node.
+   */
+  readonly nats: string | undefined
 }
 
 export class NodeOptionsError extends Data.TaggedError("NodeOptionsError")<{
@@ -44,6 +53,10 @@ export const resolveNodeOptions = (config: NexConfig, flags: UpFlags): Effect.Ef
     yield* checkText("--host", flags.host)
     yield* checkText("--store", flags.store)
     yield* checkText("--name", flags.name)
+    yield* checkText("--nats", flags.nats)
+    const nats = flags.nats ?? config.nats
+    if (nats !== undefined && flags.noRuntime === true) return yield* new NodeOptionsError({ message: "--nats with --no-runtime: a node on a NATS cluster runs workloads only, so it would do nothing" })
+    const tags = flags.tags === undefined ? config.runtime.tags : flags.tags.split(",").map((tag) => tag.trim()).filter((tag) => tag !== "")
     const host = flags.host ?? config.server.host
     const server: BrokerConfigInput = {
       ...config.server,
@@ -57,6 +70,7 @@ export const resolveNodeOptions = (config: NexConfig, flags: UpFlags): Effect.Ef
       monitoring: monitoringPort === 0 ? undefined : { host: config.monitoring.host ?? host, port: monitoringPort },
       jetstream: { ...config.jetstream, storeDir: flags.store ?? config.jetstream.storeDir },
       workloads: config.workloads,
-      runtime: flags.noRuntime === true ? { ...config.runtime, enabled: false } : config.runtime
+      runtime: { ...config.runtime, ...(tags === undefined ? {} : { tags }), enabled: flags.noRuntime === true ? false : config.runtime.enabled },
+      nats
     }
   })

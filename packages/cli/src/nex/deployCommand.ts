@@ -24,7 +24,8 @@ const flagOfField: Record<string, string> = {
   concurrency: "--concurrency",
   replicas: "--replicas",
   allowPublish: "--allow-pub",
-  allowSubscribe: "--allow-sub"
+  allowSubscribe: "--allow-sub",
+  tags: "--tags"
 }
 const flagOfJobField: Record<string, string> = { stream: "--job", filter: "--filter", maxAttempts: "--attempts" }
 
@@ -52,6 +53,7 @@ const deployFlags = {
   replicas: optionalText("replicas", "Instances, each in its own sandbox process (default 1)"),
   allowPub: repeatedText("allow-pub", "Subject it may publish or request to (repeatable; wildcards allowed)"),
   allowSub: repeatedText("allow-sub", "Subjects its triggers must fall within (repeatable)"),
+  tags: optionalText("tags", "In a cluster: run only on nodes carrying all these tags, comma separated (nex up --tags)"),
   wait: optionalText("wait", "How long to wait for a node to start it (default 30s; 0 returns once stored)"),
   ...connectionFlags
 }
@@ -88,7 +90,8 @@ export const workloadConfigOf = (flags: Flags): Effect.Effect<WorkloadConfig, Co
       concurrency: yield* wholeNumber("--concurrency", flags.concurrency),
       replicas: yield* wholeNumber("--replicas", flags.replicas),
       allowPublish: flags.allowPub,
-      allowSubscribe: flags.allowSub
+      allowSubscribe: flags.allowSub,
+      tags: Option.isNone(flags.tags) ? undefined : flags.tags.value.split(",").map((tag) => tag.trim())
     }
     const result = WorkloadConfig.safeParse(input, { reportInput: true })
     if (!result.success) return yield* new CommandFailure({ message: problemWithFlags(result.error.issues) })

@@ -26,6 +26,9 @@ export const describeInfo = (info: Api.InfoResponse, events: ReadonlyArray<Api.W
     field("deployed at", spec.deployedAt)
   }
   field("replicas", `${status.replicas.running} running of ${status.replicas.desired}`)
+  for (const replica of status.placements ?? []) {
+    lines.push(`    replica ${replica.index}: ${replica.state} on ${replica.node ?? "no node"}${replica.reason === undefined ? "" : ` (${replica.reason})`}`)
+  }
   field("invocations", `${status.invocations} (${status.errors} errors), p50 ${formatMilliseconds(status.p50Ms)}, p99 ${formatMilliseconds(status.p99Ms)}`)
   field("resources", `CPU ${formatMilliseconds(status.cpuTimeMs)}, heap ${formatBytes(status.heapBytes)}`)
   field("restarts", String(status.restarts))

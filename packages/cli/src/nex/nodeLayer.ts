@@ -1,7 +1,8 @@
-import { Broker, layer as brokerLayer, Monitoring } from "@nex/broker"
-import { layer as jetStreamLayer } from "@nex/jetstream"
-import { type Credentials, deployConfiguredWorkloads, layer as runtimeLayer } from "@nex/runtime"
+import { Broker, type BrokerStartError, layer as brokerLayer, Monitoring } from "@nex/broker"
+import { type JetStreamStartError, layer as jetStreamLayer } from "@nex/jetstream"
+import { type Credentials, deployConfiguredWorkloads, layer as runtimeLayer, Runtime, type RuntimeStartError } from "@nex/runtime"
 import { Effect, Layer } from "effect"
+import { hostname } from "node:os"
 import type { NodeOptions } from "./NodeOptions.ts"
 
 const monitoringLayer = (monitoring: NodeOptions["monitoring"]) =>
@@ -28,39 +29,55 @@ const runtimeCredentials = (options: NodeOptions): Credentials | undefined => {
   return "token" in auth ? { token: auth.token } : { user: auth.users[0].user, password: auth.users[0].password }
 }
 
-const workloadsLayer = (options: NodeOptions) => {
-  if (!options.runtime.enabled) return Layer.empty
-  const runtime = Layer.unwrapEffect(
-    Effect.map(Broker, (broker) =>
-      runtimeLayer({
-        servers: broker.url,
-        credentials: runtimeCredentials(options),
-        nodeName: options.server.serverName ?? "nex",
-        sandboxProcesses: options.runtime.sandboxProcesses
-      })
-    )
-  )
+const runtimeOf = (options: NodeOptions, servers: string, credentials: Credentials | undefined, cluster: boolean) =>
+  runtimeLayer({
+    servers,
+    credentials,
+    nodeName: options.server.serverName ?? (cluster ? hostname() : "nex"),
+    sandboxProcesses: options.runtime.sandboxProcesses,
+    cluster: cluster ? { tags: options.runtime.tags, capacity: options.runtime.capacity } : undefined
+  })
+
+/** The workload runtime and the workloads of the config file, on whatever NATS the runtime layer connects to. */
+const workloadsLayer = <E, R>(options: NodeOptions, runtime: Layer.Layer<Runtime, E, R>) => {
   // A workload that fails to deploy is reported and the node keeps serving the others.
   const configured = Layer.effectDiscard(
     deployConfiguredWorkloads(options.workloads).pipe(Effect.catchAll((error) => Effect.logError(`workload not deployed: ${error.message}`)))
   )
-  // Without a runtime (e.g. its NATS identity may not use JetStream) the node still serves messaging and storage.
-  return configured.pipe(
-    Layer.provideMerge(runtime),
-    Layer.catchAll((error) => Layer.effectDiscard(Effect.logError(`workloads disabled: ${error.message}`)))
-  )
+  return configured.pipe(Layer.provideMerge(runtime))
 }
+
+const standaloneWorkloadsLayer = (options: NodeOptions) => {
+  if (!options.runtime.enabled) return Layer.empty
+  const runtime = Layer.unwrapEffect(Effect.map(Broker, (broker) => runtimeOf(options, broker.url, runtimeCredentials(options), false)))
+  // Without a runtime (e.g. its NATS identity may not use JetStream) the node still serves messaging and storage.
+  return workloadsLayer(options, runtime).pipe(Layer.catchAll((error) => Layer.effectDiscard(Effect.logError(`workloads disabled: ${error.message}`))))
+}
+
+/**
+ * A node of a NATS cluster: the runtime only, a client of the cluster (credentials go in the URLs,
+ * nats://user:password@host). Without the cluster there is nothing to serve, so a failure to start ends it.
+ */
+const clusterNodeLayer = (options: NodeOptions, nats: string) =>
+  Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const runtime = yield* Runtime
+      yield* Effect.logInfo("node ready").pipe(Effect.annotateLogs({ nats, node: runtime.nodeName }))
+      yield* Effect.addFinalizer(() => Effect.logInfo("node stopping"))
+    })
+  ).pipe(Layer.provideMerge(workloadsLayer(options, runtimeOf(options, nats, undefined, true))), Layer.discard)
 
 /**
  * One node: the broker and the features built on it. Closing the layer's scope (SIGINT/SIGTERM
  * via NodeRuntime.runMain) stops them in reverse order, the broker last, draining its clients.
  */
-export const nodeLayer = (options: NodeOptions) => {
+export const nodeLayer = (options: NodeOptions): Layer.Layer<never, BrokerStartError | Monitoring.MonitoringStartError | JetStreamStartError | RuntimeStartError> => {
+  if (options.nats !== undefined) return clusterNodeLayer(options, options.nats)
   const jetstream = jetStreamLayer({ storeDir: options.jetstream.storeDir, sync: options.jetstream.sync ?? "always" })
   const storage = Layer.mergeAll(monitoringLayer(options.monitoring), jetstream).pipe(
     Layer.provideMerge(brokerLayer({ ...options.server, jetstream: true }))
   )
   // The runtime needs JetStream (deployments in KV, bundles in the object store) to be serving.
-  const features = workloadsLayer(options).pipe(Layer.provideMerge(storage))
-  return readyLayer(options).pipe(Layer.provideMerge(features))
+  const features = standaloneWorkloadsLayer(options).pipe(Layer.provideMerge(storage))
+  return readyLayer(options).pipe(Layer.provideMerge(features), Layer.discard)
 }

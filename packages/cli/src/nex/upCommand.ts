@@ -28,7 +28,9 @@ export const upCommand = Command.make(
     httpPort: optionalText("http-port", "Port for HTTP monitoring (default 8222; 0 turns it off)"),
     store: optionalText("store", "Directory for JetStream data (default .nex-data)"),
     name: optionalText("name", "Server name shown to clients and in monitoring"),
-    noRuntime: Options.boolean("no-runtime").pipe(Options.withDescription("Run no workloads: broker, JetStream and monitoring only"))
+    noRuntime: Options.boolean("no-runtime").pipe(Options.withDescription("Run no workloads: broker, JetStream and monitoring only")),
+    nats: optionalText("nats", "Join the NATS cluster at these URLs (comma separated) instead of running a broker: workloads only, shared with its other nodes"),
+    tags: optionalText("tags", "This node's tags, comma separated, matched by deployments' tag constraints (with --nats)")
   },
   (flags) =>
     Effect.gen(function* () {
@@ -39,7 +41,9 @@ export const upCommand = Command.make(
         httpPort: Option.getOrUndefined(flags.httpPort),
         store: Option.getOrUndefined(flags.store),
         name: Option.getOrUndefined(flags.name),
-        noRuntime: flags.noRuntime
+        noRuntime: flags.noRuntime,
+        nats: Option.getOrUndefined(flags.nats),
+        tags: Option.getOrUndefined(flags.tags)
       })
       return yield* Layer.launch(nodeLayer(options))
     }).pipe(Effect.tapError((error) => Console.error(describeStartError(error))))

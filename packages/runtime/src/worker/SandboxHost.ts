@@ -11,6 +11,7 @@ import { SparePool } from "./SparePool.ts"
 import { startCoreTriggers, startSchedule, type Trigger } from "./Triggers.ts"
 import { Watchdog } from "./Watchdog.ts"
 import { type ActorEnvironment, WorkloadActor } from "./WorkloadActor.ts"
+import type { PeriodClaim } from "./PeriodClaim.ts"
 import type { NodeToWorker, WorkerToNode } from "./WorkerProtocol.ts"
 
 export interface SandboxHostOptions {
@@ -24,6 +25,8 @@ export interface SandboxHostOptions {
   /** V8 aborts the whole process at ~4,065 isolates (guides/isolated-vm.md S12); starts beyond this fail instead. */
   readonly maximumWorkloads?: number
   readonly onWarning?: (message: string) => void
+  /** In a cluster: claims a schedule's period, so it fires once across every replica. */
+  readonly periodClaim?: PeriodClaim
 }
 
 interface Running {
@@ -158,7 +161,7 @@ export class SandboxHost {
     }
     const triggers: Trigger[] = []
     try {
-      triggers.push(startSchedule(spec, started))
+      triggers.push(startSchedule(spec, started, this.#options.periodClaim))
       triggers.push(await startJobTrigger(spec, started, this.#jobEnvironment))
       triggers.push(startCoreTriggers(this.#options.connection, spec, started))
       // The subscriptions exist on the server before the node hears "started".

@@ -3,7 +3,8 @@ import type { DeploymentSpec } from "../DeploymentSpec.ts"
 import { Cron } from "./Cron.ts"
 import { errorHeader, type Failure, failure, failureText } from "./Failure.ts"
 import { exactBytes, headerPairsOf } from "./MessageParts.ts"
-import { invocationKind } from "./Sandbox.ts"
+import type { PeriodClaim } from "./PeriodClaim.ts"
+import { type HeaderPairs, invocationKind } from "./Sandbox.ts"
 import type { ActorItem, Outcome, WorkloadActor } from "./WorkloadActor.ts"
 import { names } from "./WorkerProtocol.ts"
 
@@ -11,6 +12,9 @@ import { names } from "./WorkerProtocol.ts"
 export interface Trigger {
   stop(): Promise<void>
 }
+
+/** In a cluster, the header of a scheduled message naming the period it fires for (ISO-8601). */
+export const periodHeader = "Nex-Period"
 
 /** The subject a scheduled invocation's (empty) message carries. */
 export const scheduleSubject = (name: string): string => `$NEX.schedule.${name}`
@@ -85,12 +89,12 @@ export const startCoreTriggers = (connection: NatsConnection, spec: DeploymentSp
  * `$NEX.schedule.<name>`. At most one tick is queued or running: a slow handler skips ticks rather
  * than piling them up.
  */
-export const startSchedule = (spec: DeploymentSpec, actor: WorkloadActor): Trigger => {
+export const startSchedule = (spec: DeploymentSpec, actor: WorkloadActor, claim?: PeriodClaim): Trigger => {
   const schedule = spec.schedule
   if (schedule === undefined) return { stop: async () => undefined }
   const subject = scheduleSubject(spec.name)
   let pending = false
-  const fire = (): void => {
+  const invoke = (headers: HeaderPairs | undefined): void => {
     if (pending) return
     pending = true
     const accepted = actor.offer({
@@ -98,14 +102,33 @@ export const startSchedule = (spec: DeploymentSpec, actor: WorkloadActor): Trigg
       subject,
       reply: undefined,
       data: empty,
-      headers: undefined,
+      headers,
       complete: () => (pending = false)
     })
     if (!accepted) pending = false
   }
+  const fire = (periodStart: number): void => {
+    if (claim === undefined) invoke(undefined)
+    // The period it fires for, as the cluster agreed on it (the handler may run a little later).
+    else void claim(spec.name, periodStart).then((won) => won && invoke([[periodHeader, new Date(periodStart).toISOString()]]))
+  }
   if ("everyMs" in schedule) {
-    const interval = setInterval(fire, schedule.everyMs)
-    return { stop: async () => clearInterval(interval) }
+    const everyMs = schedule.everyMs
+    if (claim === undefined) {
+      const interval = setInterval(() => fire(Date.now()), everyMs)
+      return { stop: async () => clearInterval(interval) }
+    }
+    // In a cluster the periods are aligned to the epoch, so every replica names the same period.
+    let timer: NodeJS.Timeout | undefined
+    const armAligned = (after: number): void => {
+      const due = (Math.floor(Math.max(after, Date.now()) / everyMs) + 1) * everyMs
+      timer = setTimeout(() => {
+        fire(due)
+        armAligned(due)
+      }, due - Date.now())
+    }
+    armAligned(Date.now())
+    return { stop: async () => clearTimeout(timer) }
   }
   const cron = new Cron(schedule.cron)
   let upcoming = cron.next(new Date())
@@ -117,7 +140,7 @@ export const startSchedule = (spec: DeploymentSpec, actor: WorkloadActor): Trigg
     timer = setTimeout(
       () => {
         if (Date.now() + 5 >= due) {
-          fire()
+          fire(due)
           upcoming = cron.next(new Date(Math.max(due, Date.now())))
         }
         arm()

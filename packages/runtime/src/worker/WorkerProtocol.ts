@@ -47,6 +47,8 @@ export interface WorkerEnvironment {
   readonly NEX_NATS_TOKEN?: string
   /** The node's name, for ctx.node and logs. */
   readonly NEX_NODE_NAME: string
+  /** "1" when the node shares its workloads with a cluster: schedules then fire once per period across it. */
+  readonly NEX_CLUSTER?: string
 }
 
 /** Subjects and buckets shared by the node, the sandbox hosts and the CLI. */
@@ -62,6 +64,11 @@ export const names = {
   /** Lifecycle events: `$NEX.events.<name>.<kind>`. */
   eventsSubject: (name: string, kind: string) => `$NEX.events.${name}.${kind}`,
   deadLetterStream: "NEX_DEAD_LETTERS",
+  /** Cluster mode: one key per node (its heartbeat), one key per placed instance (`<workload>.<replica>`). */
+  nodesBucket: "nex-nodes",
+  placementsBucket: "nex-placements",
+  /** Cluster mode: one key per fired schedule period (`<workload>.<period start ms>`), kept a short while. */
+  schedulesBucket: "nex-schedules",
   defaultQueue: (name: string) => `nex.${name}`,
   jobConsumer: (name: string) => `nex-${name}`
 } as const

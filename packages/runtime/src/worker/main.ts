@@ -1,4 +1,5 @@
 import { connect } from "@nats-io/transport-node"
+import { periodClaim } from "./PeriodClaim.ts"
 import { SandboxHost } from "./SandboxHost.ts"
 import type { NodeToWorker, WorkerEnvironment, WorkerToNode } from "./WorkerProtocol.ts"
 
@@ -52,7 +53,8 @@ const connection = await connect({
   process.exit(1)
 })
 
-const host = await SandboxHost.start({ connection, node, send, onCatastrophicError, onWarning: warn })
+const periodClaimOption = environment.NEX_CLUSTER === "1" ? { periodClaim: periodClaim(connection, node) } : {}
+const host = await SandboxHost.start({ connection, node, send, onCatastrophicError, onWarning: warn, ...periodClaimOption })
 
 const heartbeat = setInterval(() => send(host.heartbeat()), 1000)
 
