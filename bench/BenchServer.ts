@@ -29,6 +29,20 @@ export const residentBytes = (pid: number): number => {
   }
 }
 
+/** CPU time (user and system) a process has used, in seconds, from /proc; NaN once it is gone. */
+export const cpuSeconds = (pid: number): number => {
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** Linux reports /proc times in USER_HZ ticks, 100 per second on every mainstream architecture. */
+const clockTicksPerSecond = 100
+
 let bundleBuilt: Promise<void> | undefined
 
 /** Starts the named server as its own process on a free loopback port. */

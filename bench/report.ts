@@ -10,13 +10,13 @@ export interface MetricSamples {
   readonly values: Record<ServerName, number[]>
 }
 
-const formatNumber = (value: number): string => {
+export const formatNumber = (value: number): string => {
   if (!Number.isFinite(value)) return "-"
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US")
   return value.toPrecision(3)
 }
 
-const renderTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, rightAligned: ReadonlySet<number>): string => {
+export const renderTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, rightAligned: ReadonlySet<number>): string => {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)))
   const line = (cells: ReadonlyArray<string>) =>
     cells.map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join("  ")

@@ -5,23 +5,32 @@ import { parseArgs } from "node:util"
 import { hasNatsServer } from "../test/support/natsServer.ts"
 import { type BenchServer, type ServerName, startBenchServer } from "./BenchServer.ts"
 import { type MemoryRow, type MetricSamples, renderMemory, renderResults } from "./report.ts"
+import { measureRuntime } from "./runtime/measureRuntime.ts"
+import { renderRuntime } from "./runtime/runtimeReport.ts"
+import { runtimeBudget } from "./runtime/RuntimeScenario.ts"
 import type { Budget, Figure, Scenario } from "./Scenario.ts"
 import { buildGoBench, goClient } from "./scenarios/goClient.ts"
 import { idleConnections } from "./scenarios/idleConnections.ts"
 import { jetstreamConsume } from "./scenarios/jetstreamConsume.ts"
 import { jetstreamScaleScenarios } from "./scenarios/jetstreamScale.ts"
 import { jetstreamPublish } from "./scenarios/jetstreamPublish.ts"
+import { kvCompareAndSet } from "./scenarios/kvCompareAndSet.ts"
 import { kvOperations } from "./scenarios/kvOperations.ts"
+import { kvKeys } from "./scenarios/kvKeys.ts"
 import { kvWatchFanout } from "./scenarios/kvWatchFanout.ts"
-import { objectTransfer } from "./scenarios/objectTransfer.ts"
+import { kvWatchReplay } from "./scenarios/kvWatchReplay.ts"
+import { objectConcurrentPuts, objectTransfer } from "./scenarios/objectTransfer.ts"
 import { publishOnly } from "./scenarios/publishOnly.ts"
 import { publishSubscribe } from "./scenarios/publishSubscribe.ts"
 import { requestReply } from "./scenarios/requestReply.ts"
+import { runtimeScenarios } from "./scenarios/runtime.ts"
 import { stalledSubscriber } from "./scenarios/stalledSubscriber.ts"
 
 const usage = `npm run bench -- [--quick] [--only id[,id...]] [--runs N]
 
 Measures nex against nats-server, interleaved in one run, and prints the median of each figure.
+The runtime-* scenarios measure workloads on a nex node against a plain client in the same run
+(or against their target) and print a table of their own.
   --quick   a short smoke run (small budgets, one run)
   --only    run only scenarios whose id contains one of the given words (e.g. --only pubsub,req)
   --runs    runs per scenario and server (default 3; --quick: 1)`
@@ -87,6 +96,8 @@ const scenarioList = async (): Promise<Scenario[]> => {
     stalledSubscriber,
     jetstreamPublish("file", 1),
     jetstreamPublish("file", 256),
+    jetstreamPublish("file", 1, "interval"),
+    jetstreamPublish("file", 256, "interval"),
     jetstreamPublish("memory", 1),
     jetstreamPublish("memory", 256),
     jetstreamConsume,
@@ -95,8 +106,20 @@ const scenarioList = async (): Promise<Scenario[]> => {
     kvOperations("put", 64),
     kvOperations("get", 1),
     kvOperations("get", 64),
+    kvOperations("put", 1, "memory"),
+    kvOperations("put", 64, "memory"),
+    kvOperations("put", 1, "file-interval"),
+    kvOperations("put", 64, "file-interval"),
+    kvCompareAndSet(256),
+    kvCompareAndSet(256, "file-interval"),
     kvWatchFanout(8),
+    kvKeys,
+    kvWatchReplay(1),
+    kvWatchReplay(10),
     objectTransfer(16),
+    objectTransfer(16, { nexSync: "interval" }),
+    objectTransfer(options.quick ? 64 : 1024, { measureMemory: true }),
+    objectConcurrentPuts(4, options.quick ? 16 : 256),
     // A quarter of a GiB takes seconds per run on each server; a quick run leaves it out.
     ...(options.quick ? [] : [objectTransfer(256)])
   ]
@@ -160,6 +183,8 @@ try {
   const scenarios = await scenarioList()
   log(`scenarios: ${scenarios.map((scenario) => scenario.id).join(", ")}; ${runs} run(s) each; ${options.quick ? "quick" : "full"} budget`)
   const samples = await measure(scenarios)
+  const selectedRuntimeScenarios = runtimeScenarios.filter((scenario) => selected(scenario.id))
+  const runtimeSamples = await measureRuntime(selectedRuntimeScenarios, runs, runtimeBudget(options.quick), log)
   const memory: MemoryRow[] = (["nex", "nats-server"] as const).map((name) => {
     const server = servers.find((candidate) => candidate.name === name)
     return { server: name, pid: server?.pid, idleBytes: idleRss.get(name) ?? Number.NaN, afterBytes: server?.rssBytes() ?? Number.NaN }
@@ -169,6 +194,7 @@ try {
   console.log(renderResults(samples))
   console.log("")
   console.log(renderMemory(memory))
+  if (runtimeSamples.length > 0) console.log(`\n${renderRuntime(runtimeSamples, selectedRuntimeScenarios)}`)
 } finally {
   await stopAll()
 }
