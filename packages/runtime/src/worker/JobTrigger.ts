@@ -34,6 +34,13 @@ export const retryDelayMs = (attempt: number): number => Math.min(30_000, 250 * 
 
 const fetchExpiresMs = 5000
 
+/**
+ * How many messages a replica holds (queued or running): enough that the next batch arrives while
+ * the current one runs. Other replicas cannot take what one holds, hence the cap.
+ */
+export const prefetchOf = (spec: Pick<DeploymentSpec, "concurrency" | "mailbox">): number =>
+  Math.max(1, Math.min(spec.mailbox, Math.max(2 * spec.concurrency, 64)))
+
 const isStreamNotFound = (error: unknown): boolean => error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound
 
 /**
@@ -69,8 +76,9 @@ const deadLetterHeaders = (message: JsMsg, job: JobSpec, name: string, attempt: 
  * A job: the durable pull consumer `nex-<name>` on `job.stream` (shared by the workload's replicas),
  * delivering at least once. Success acks; a failure naks with a growing delay; the `maxAttempts`-th
  * failure copies the message to NEX_DEAD_LETTERS (`$NEX.deadletters.<name>`) and terminates it.
- * Messages are fetched only while the workload has room for them (at most 2 × concurrency queued),
- * so a full mailbox leaves them unacknowledged in the stream rather than dropping them.
+ * Messages are fetched ahead, up to `prefetchOf(spec)` queued, in batches of at least half that, so
+ * a fast handler never waits for a fetch round trip; a full mailbox leaves them unacknowledged in
+ * the stream rather than dropping them. Queued messages are kept from redelivery by +WPI.
  */
 export const startJobTrigger = async (spec: DeploymentSpec, actor: WorkloadActor, environment: JobTriggerEnvironment): Promise<Trigger> => {
   const job = spec.job
@@ -81,7 +89,7 @@ export const startJobTrigger = async (spec: DeploymentSpec, actor: WorkloadActor
 
   await ensureDeadLetterStream(manager)
 
-  // Queued messages wait at most two rounds; `working()` restarts the clock when one starts.
+  // `working()` restarts the clock when a message starts, and every third of it while it waits.
   const ackWaitMs = Math.max(30_000, 2 * spec.timeoutMs + 10_000)
   const config = {
     durable_name: durable,
@@ -100,8 +108,14 @@ export const startJobTrigger = async (spec: DeploymentSpec, actor: WorkloadActor
   }
   const consumer = await jetstream.consumers.get(job.stream, durable)
 
-  const batchLimit = Math.max(1, Math.min(spec.mailbox, 2 * spec.concurrency))
+  const prefetch = prefetchOf(spec)
+  const refillAt = Math.ceil(prefetch / 2)
   let queued = 0
+  /** Fetched, not yet started: told the server they are in progress until they start. */
+  const waiting = new Set<JsMsg>()
+  const keepWaitingAlive = setInterval(() => {
+    for (const message of waiting) message.working()
+  }, ackWaitMs / 3)
   let stopped = false
   let batch: ConsumerMessages | undefined
   let wake: (() => void) | undefined
@@ -140,14 +154,19 @@ export const startJobTrigger = async (spec: DeploymentSpec, actor: WorkloadActor
       data: exactBytes(message.data),
       headers: headerPairsOf(message.headers),
       serialKey: job.serializePerSubject ? message.subject : undefined,
-      started: () => message.working(),
+      started: () => {
+        waiting.delete(message)
+        message.working()
+      },
       complete: (outcome) => {
+        waiting.delete(message)
         queued--
         wake?.()
         settle(message, attempt, outcome)
       }
     }
-    if (!actor.offer(item)) {
+    if (actor.offer(item)) waiting.add(message)
+    else {
       queued--
       message.nak(1000)
     }
@@ -155,8 +174,8 @@ export const startJobTrigger = async (spec: DeploymentSpec, actor: WorkloadActor
 
   const pull = async (): Promise<void> => {
     while (!stopped) {
-      const room = batchLimit - queued
-      if (room <= 0) {
+      const room = prefetch - queued
+      if (room < refillAt) {
         await new Promise<void>((resolve) => (wake = resolve))
         wake = undefined
         continue
@@ -179,6 +198,7 @@ export const startJobTrigger = async (spec: DeploymentSpec, actor: WorkloadActor
   return {
     stop: async () => {
       stopped = true
+      clearInterval(keepWaitingAlive)
       batch?.stop()
       wake?.()
     }
