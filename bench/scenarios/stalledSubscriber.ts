@@ -11,11 +11,15 @@ const maxMessages = (200 * mebibyte) / payloadSize
 /**
  * Publisher throughput with no subscriber, then with a subscriber that never reads; the server's
  * RSS around the stalled phase shows how much it buffers before cutting the stalled socket off.
+ * A fresh server, so the unloaded RSS is its own and no earlier scenario's heap is counted; an
+ * untimed first phase warms it up, so the timed phases compare a warm server with itself.
  */
 export const stalledSubscriber: Scenario = {
   id: "stalled",
   title: "stalled subscriber (1 KiB)",
+  freshServer: true,
   run: async (server, budget) => {
+    const unloaded = server.rssBytes()
     const publisher = await connect({ servers: server.url })
     const stalled = await openRawConnection(server.port)
     try {
@@ -26,6 +30,7 @@ export const stalledSubscriber: Scenario = {
         const published = await publishPaced(publisher, { subject: "bench.stall", payload, count, deadline: Date.now() + budget.timeMs })
         return published / ((performance.now() - started) / 1000)
       }
+      await phase()
       const unobserved = await phase()
 
       await stalled.write('CONNECT {"verbose":false}\r\nSUB bench.stall 1\r\nPING\r\n')
@@ -45,8 +50,11 @@ export const stalledSubscriber: Scenario = {
       return [
         { metric: "publish, no subscriber", unit: "msgs/s", value: unobserved, higherIsBetter: true },
         { metric: "publish, stalled subscriber", unit: "msgs/s", value: withStalled, higherIsBetter: true },
+        { metric: "publish, stalled / no subscriber", unit: "×", value: withStalled / unobserved, higherIsBetter: true },
+        { metric: "RSS unloaded", unit: "MiB", value: unloaded / mebibyte, higherIsBetter: false },
         { metric: "RSS before stalled phase", unit: "MiB", value: before / mebibyte, higherIsBetter: false },
         { metric: "RSS peak in stalled phase", unit: "MiB", value: peak / mebibyte, higherIsBetter: false },
+        { metric: "RSS peak / unloaded", unit: "×", value: peak / unloaded, higherIsBetter: false },
         { metric: "RSS after stalled phase", unit: "MiB", value: after / mebibyte, higherIsBetter: false },
         { metric: "stalled socket cut off (1=yes)", unit: "", value: cutOff, higherIsBetter: true }
       ]

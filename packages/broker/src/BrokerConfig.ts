@@ -40,6 +40,8 @@ export const BrokerConfig = z.strictObject({
   maxControlLine: z.number().int().min(256).default(4096),
   /** Outbound bytes a connection may have pending before it is cut off as a slow consumer. */
   maxPending: z.number().int().positive().default(64 * 1024 * 1024),
+  /** Milliseconds a socket may hold output the peer does not read before it is cut off (nats-server: 10 s). */
+  writeDeadlineMs: z.number().int().positive().default(10_000),
   maxConnections: z.number().int().positive().default(65536),
   maxSubscriptions: z.number().int().nonnegative().default(0),
   /** Milliseconds between server PINGs to an idle client (nats-server: 2 minutes). */

@@ -77,12 +77,15 @@ export class ClientConnection implements ParserHandler, Delivery {
   pingsOut = 0
   /** Set while this connection waits in the server's flush list. */
   dirty = false
+  /** When a write last left bytes the kernel would not take yet; 0 while writes keep up (see writeDeadlineMs). */
+  writeBlockedSince = 0
 
   private readonly parser: Parser
   private outbound: OutboundBuffer | undefined
   private authTimer: NodeJS.Timeout | undefined
   /** Reply subjects of requests delivered here, which allowResponses lets this user publish to. */
   private responsePermits: Set<string> | undefined
+  private readonly onWritten = (): void => this.writeCompleted()
 
   constructor(server: Server, socket: Socket, cid: number) {
     this.server = server
@@ -152,14 +155,14 @@ export class ClientConnection implements ParserHandler, Delivery {
     if (this.verbose) this.writeBytes(OK)
   }
 
-  pub(subject: string, reply: string | undefined, payload: Buffer): void {
-    this.publish(subject, reply, 0, payload)
+  pub(subject: string, reply: string | undefined, buffer: Buffer, start: number, end: number): void {
+    this.publish(subject, reply, 0, buffer, start, end)
   }
 
-  hpub(subject: string, reply: string | undefined, headerSize: number, message: Buffer): void {
+  hpub(subject: string, reply: string | undefined, headerSize: number, buffer: Buffer, start: number, end: number): void {
     // HPUB without negotiated headers: nats-server closes without a word.
     if (!this.headers) return this.close("Protocol Violation")
-    this.publish(subject, reply, headerSize, message)
+    this.publish(subject, reply, headerSize, buffer, start, end)
   }
 
   sub(subject: string, queue: string | undefined, sid: string): void {
@@ -212,10 +215,10 @@ export class ClientConnection implements ParserHandler, Delivery {
 
   // --- publishing -----------------------------------------------------------------------------
 
-  private publish(subject: string, reply: string | undefined, headerSize: number, message: Buffer): void {
+  private publish(subject: string, reply: string | undefined, headerSize: number, buffer: Buffer, start: number, end: number): void {
     if (!this.admitted()) return
     this.inMsgs++
-    this.inBytes += message.length
+    this.inBytes += end - start
     if (this.pedantic && !isValidLiteralSubject(subject)) this.sendError("Invalid Publish Subject")
     if (this.permissions !== undefined && !this.permissions.canPublish(subject) && !this.takeResponsePermit(subject)) {
       return this.sendError(`Permissions Violation for Publish to "${subject}"`)
@@ -224,7 +227,7 @@ export class ClientConnection implements ParserHandler, Delivery {
       return this.sendError(`Permissions Violation for Publish with Reply of "${reply}"`)
     }
     if (this.verbose) this.writeBytes(OK)
-    this.server.publish(this, subject, reply, headerSize, message)
+    this.server.publish(this, subject, reply, headerSize, buffer, start, end)
   }
 
   private takeResponsePermit(subject: string): boolean {
@@ -240,7 +243,15 @@ export class ClientConnection implements ParserHandler, Delivery {
 
   // --- delivery -------------------------------------------------------------------------------
 
-  deliver(subscription: Subscription, subject: string, reply: string | undefined, headerSize: number, message: Uint8Array): boolean {
+  deliver(
+    subscription: Subscription,
+    subject: string,
+    reply: string | undefined,
+    headerSize: number,
+    message: Uint8Array,
+    start = 0,
+    end = message.length
+  ): boolean {
     if (this.closed) return false
     const permissions = this.permissions
     if (permissions !== undefined && subscription.isWildcard && permissions.hasSubscribeDeny &&
@@ -255,11 +266,11 @@ export class ClientConnection implements ParserHandler, Delivery {
       subscription.delivered++
     }
     const outbound = this.outbound ?? this.createOutbound()
-    if (headerSize === 0) outbound.writeMsg(subject, subscription.sid, reply, message)
-    else if (this.headers) outbound.writeHmsg(subject, subscription.sid, reply, headerSize, message)
-    else outbound.writeMsg(subject, subscription.sid, reply, message.subarray(headerSize))
+    if (headerSize === 0) outbound.writeMsg(subject, subscription.sid, reply, message, start, end)
+    else if (this.headers) outbound.writeHmsg(subject, subscription.sid, reply, headerSize, message, start, end)
+    else outbound.writeMsg(subject, subscription.sid, reply, message, start + headerSize, end)
     this.outMsgs++
-    this.outBytes += message.length
+    this.outBytes += end - start
     if (reply !== undefined && permissions !== undefined && permissions.allowResponses) this.permitResponse(reply)
     this.afterWrite(outbound)
     return true
@@ -304,13 +315,36 @@ export class ClientConnection implements ParserHandler, Delivery {
     }
   }
 
-  /** Hands everything buffered to the socket in one write. */
+  /**
+   * Hands everything buffered to the socket in one write, unless the socket still holds bytes the
+   * kernel would not take: then the output stays in the outbound chunks, counted against
+   * maxPending, until the socket has written what it holds.
+   */
   flush(): void {
     this.dirty = false
+    if (this.writeBlockedSince === 0) this.writePending()
+  }
+
+  private writePending(): void {
     const outbound = this.outbound
-    if (outbound === undefined || outbound.length === 0 || this.socket.destroyed) return
+    const socket = this.socket
+    if (outbound === undefined || outbound.length === 0 || socket.destroyed) return
     this.lastActivity = Date.now()
-    this.socket.write(outbound.take())
+    if (!outbound.isChunked) {
+      socket.write(outbound.take(), this.onWritten)
+    } else {
+      socket.cork()
+      for (const chunk of outbound.takeChunks()) socket.write(chunk, this.onWritten)
+      socket.uncork()
+    }
+    if (socket.writableLength > 0) this.writeBlockedSince = this.lastActivity
+  }
+
+  /** A write reached the kernel; once the socket holds nothing more, what piled up meanwhile goes out. */
+  private writeCompleted(): void {
+    if (this.writeBlockedSince === 0 || this.socket.writableLength > 0) return
+    this.writeBlockedSince = 0
+    this.writePending()
   }
 
   get pendingBytes(): number {
@@ -345,7 +379,7 @@ export class ClientConnection implements ParserHandler, Delivery {
     if (slow || reason === "Read Error" || this.socket.destroyed) {
       this.socket.destroy()
     } else {
-      this.flush()
+      this.writePending()
       this.socket.end()
       // A peer that never reads must not keep the socket open forever.
       setTimeout(() => this.socket.destroy(), 2000).unref()

@@ -128,7 +128,15 @@ export class InternalClient implements Delivery {
     })
   }
 
-  deliver(subscription: Subscription, subject: string, reply: string | undefined, headerSize: number, message: Uint8Array): boolean {
+  deliver(
+    subscription: Subscription,
+    subject: string,
+    reply: string | undefined,
+    headerSize: number,
+    message: Uint8Array,
+    start = 0,
+    end = message.length
+  ): boolean {
     const handler = this.handlers.get(subscription)
     if (handler === undefined) return false
     if (subscription.max > 0) {
@@ -137,8 +145,8 @@ export class InternalClient implements Delivery {
     } else {
       subscription.delivered++
     }
-    const headers = headerSize > 0 ? message.subarray(0, headerSize) : undefined
-    const payload = headerSize > 0 ? message.subarray(headerSize) : message
+    const headers = headerSize > 0 ? message.subarray(start, start + headerSize) : undefined
+    const payload = headerSize === 0 && start === 0 && end === message.length ? message : message.subarray(start + headerSize, end)
     try {
       handler({ subject, reply, headers, payload })
     } catch (error) {

@@ -93,7 +93,7 @@ const varz = (server: Server, options: MonitoringOptions, cpu: CpuSampler, reque
     max_payload: config.maxPayload,
     max_pending: config.maxPending,
     tls_timeout: 2,
-    write_deadline: nanoseconds(10_000),
+    write_deadline: nanoseconds(config.writeDeadlineMs),
     start: server.startTime.toISOString(),
     now: now.toISOString(),
     uptime: formatUptime(now.getTime() - server.startTime.getTime()),

@@ -173,12 +173,22 @@ export class Server {
   }
 
   /**
-   * Routes one message to every matching plain subscription and to one member of each queue
-   * group; sends the 503 no-responders status when a request reached nobody.
+   * Routes one message, `[start, end)` of `message` (all of it by default), to every matching plain
+   * subscription and to one member of each queue group; sends the 503 no-responders status when a
+   * request reached nobody.
    */
-  publish(publisher: Publisher, subject: string, reply: string | undefined, headerSize: number, message: Uint8Array): number {
+  publish(
+    publisher: Publisher,
+    subject: string,
+    reply: string | undefined,
+    headerSize: number,
+    message: Uint8Array,
+    start = 0,
+    end = message.length
+  ): number {
+    const size = end - start
     this.inMsgs++
-    this.inBytes += message.length
+    this.inBytes += size
     const result = this.sublist.match(subject)
     const echo = publisher.echo
     let delivered = 0
@@ -186,25 +196,25 @@ export class Server {
     for (let index = 0; index < plain.length; index++) {
       const subscription = plain[index]
       if (!echo && subscription.owner.cid === publisher.cid) continue
-      if (subscription.owner.deliver(subscription, subject, reply, headerSize, message)) delivered++
+      if (subscription.owner.deliver(subscription, subject, reply, headerSize, message, start, end)) delivered++
     }
     const queues = result.queues
     for (let groupIndex = 0; groupIndex < queues.length; groupIndex++) {
       const group = queues[groupIndex]
-      const size = group.length
+      const members = group.length
       // nats-server picks a random member; others are tried only if that one cannot take it.
-      const start = size === 1 ? 0 : Math.floor(Math.random() * size)
-      for (let attempt = 0; attempt < size; attempt++) {
-        const subscription = group[(start + attempt) % size]
+      const first = members === 1 ? 0 : Math.floor(Math.random() * members)
+      for (let attempt = 0; attempt < members; attempt++) {
+        const subscription = group[(first + attempt) % members]
         if (!echo && subscription.owner.cid === publisher.cid) continue
-        if (subscription.owner.deliver(subscription, subject, reply, headerSize, message)) {
+        if (subscription.owner.deliver(subscription, subject, reply, headerSize, message, start, end)) {
           delivered++
           break
         }
       }
     }
     this.outMsgs += delivered
-    this.outBytes += delivered * message.length
+    this.outBytes += delivered * size
     if (delivered === 0 && reply !== undefined && publisher.noResponders) this.sendNoResponders(publisher, reply)
     return delivered
   }
@@ -243,14 +253,14 @@ export class Server {
     if (!this.clients.delete(client.cid)) return
     this.closedClients.push(client)
     if (this.closedClients.length > closedConnectionsKept) this.closedClients.shift()
-    if (client.closeReason === "Slow Consumer (Pending Bytes)") {
-      this.log.warn("slow consumer closed", { cid: client.cid, name: client.name })
+    if (client.closeReason === "Slow Consumer (Pending Bytes)" || client.closeReason === "Slow Consumer (Write Deadline)") {
+      this.log.warn("slow consumer closed", { cid: client.cid, name: client.name, reason: client.closeReason })
     }
   }
 
   /** Pings idle clients, closes stale ones and those whose writes stalled past the deadline. */
   private startSweeper(): void {
-    const interval = Math.max(10, Math.min(this.config.pingIntervalMs, 1000))
+    const interval = Math.max(10, Math.min(this.config.pingIntervalMs, this.config.writeDeadlineMs, 1000))
     this.sweepTimer = setInterval(() => this.sweep(), interval)
     this.sweepTimer.unref()
   }
@@ -258,7 +268,13 @@ export class Server {
   private sweep(): void {
     const now = Date.now()
     const pingInterval = this.config.pingIntervalMs
+    const writeDeadline = this.config.writeDeadlineMs
     for (const client of this.clients.values()) {
+      if (client.writeBlockedSince !== 0 && now - client.writeBlockedSince > writeDeadline) {
+        this.countSlowConsumer()
+        client.close("Slow Consumer (Write Deadline)")
+        continue
+      }
       if (!client.connected) continue
       if (now - client.lastInbound < pingInterval) continue
       if (client.pingsOut >= this.config.pingMax) {

@@ -1,8 +1,11 @@
 /** Something a subscription delivers to: a socket connection or an in-process client. */
 export interface Delivery {
   readonly cid: number
-  /** Delivers one message; returns false when the message was not taken (closed, echo off, denied). */
-  deliver(subscription: Subscription, subject: string, reply: string | undefined, headerSize: number, message: Uint8Array): boolean
+  /**
+   * Delivers one message, `[start, end)` of `message` (all of it by default), lent only for the call;
+   * returns false when the message was not taken (closed, echo off, denied).
+   */
+  deliver(subscription: Subscription, subject: string, reply: string | undefined, headerSize: number, message: Uint8Array, start?: number, end?: number): boolean
 }
 
 /** One SUB: the subject index stores these and routes messages to their owner. */

@@ -116,6 +116,51 @@ describe("broker", () => {
     stalled.close()
   })
 
+  it("holds output for a socket that stopped reading and delivers it in order once it reads again", async () => {
+    const { broker } = await start()
+    const paused = await RawClient.open(broker.port)
+    paused.send(`${connectLine()}SUB flood 1\r\nPING\r\n`)
+    await eventually(() => expect(paused.afterInfo).toContain("PONG"))
+    paused.socket.pause()
+    const publisher = await connect({ servers: broker.url })
+    // 16 MiB: more than loopback's kernel buffers hold, so the broker has to keep the rest.
+    const total = 16_384
+    for (let index = 0; index < total; index++) {
+      publisher.publish("flood", Buffer.from(String(index).padStart(1024, "0")))
+      if (index % 1000 === 0) await publisher.flush()
+    }
+    await publisher.flush()
+    await eventually(() => expect([...broker.server.clients.values()].some((client) => client.writeBlockedSince !== 0)).toBe(true))
+    paused.socket.resume()
+    const frame = (index: number) => `MSG flood 1 1024\r\n${String(index).padStart(1024, "0")}\r\n`
+    await eventually(() => expect(paused.afterInfo.length).toBe(6 + total * frame(0).length), { timeout: 10_000 })
+    const expected = Array.from({ length: total }, (_, index) => frame(index)).join("")
+    expect(paused.afterInfo === `PONG\r\n${expected}`).toBe(true)
+    await publisher.close()
+    paused.close()
+  })
+
+  it("cuts off a socket that holds unread output past the write deadline", async () => {
+    const { broker } = await start({ writeDeadlineMs: 200 })
+    const stalled = await RawClient.open(broker.port)
+    stalled.send(`${connectLine()}SUB flood 1\r\nPING\r\n`)
+    await eventually(() => expect(stalled.afterInfo).toContain("PONG"))
+    stalled.socket.pause()
+    const publisher = await connect({ servers: broker.url })
+    const payload = new Uint8Array(1024)
+    // Enough to fill the kernel's buffers, far below maxPending (64 MiB).
+    for (let index = 0; index < 16_384 && broker.server.slowConsumers === 0; index++) {
+      publisher.publish("flood", payload)
+      if (index % 1000 === 0) await publisher.flush()
+    }
+    await eventually(() => expect(broker.server.slowConsumers).toBe(1), { timeout: 5000 })
+    expect(broker.server.closedClients.map((client) => client.closeReason)).toEqual(["Slow Consumer (Write Deadline)"])
+    await publisher.flush()
+    expect(publisher.isClosed()).toBe(false)
+    await publisher.close()
+    stalled.close()
+  })
+
   it("drains buffered messages to clients on shutdown", async () => {
     const running = await startBroker({ port: 0 })
     const raw = await RawClient.open(running.broker.port)

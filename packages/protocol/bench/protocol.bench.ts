@@ -37,13 +37,13 @@ class CountingHandler implements ParserHandler {
   messages = 0
   bytes = 0
   connect(): void {}
-  pub(_subject: string, _reply: string | undefined, payload: Buffer): void {
+  pub(_subject: string, _reply: string | undefined, _buffer: Buffer, start: number, end: number): void {
     this.messages++
-    this.bytes += payload.length
+    this.bytes += end - start
   }
-  hpub(_subject: string, _reply: string | undefined, _headerSize: number, message: Buffer): void {
+  hpub(_subject: string, _reply: string | undefined, _headerSize: number, _buffer: Buffer, start: number, end: number): void {
     this.messages++
-    this.bytes += message.length
+    this.bytes += end - start
   }
   sub(): void {}
   unsub(): void {}
@@ -80,6 +80,20 @@ const writeMsgCase = (): Case => {
     batch: () => {
       // A flush every 1000 messages stands in for one flush per event-loop turn.
       for (let index = 0; index < 1000; index++) outbound.writeMsg("foo.bar", "1", undefined, payload)
+      return outbound.take().length > 0 ? 1000 : 0
+    }
+  }
+}
+
+const writeHmsgCase = (): Case => {
+  const message = Buffer.from("NATS/1.0\r\nKey: value\r\n\r\n0123456789abcdef")
+  const headerSize = message.length - 16
+  const outbound = new OutboundBuffer(64 * 1024)
+  return {
+    name: "OutboundBuffer.writeHmsg, 24 + 16 bytes, reply",
+    target: undefined,
+    batch: () => {
+      for (let index = 0; index < 1000; index++) outbound.writeHmsg("foo.bar", "1", "_INBOX.abcdefghij.42", headerSize, message)
       return outbound.take().length > 0 ? 1000 : 0
     }
   }
@@ -135,6 +149,6 @@ const uncachedMatchCase = (): Case => {
 }
 
 console.log(`@nex/protocol hot paths on Node ${process.version}`)
-for (const benchmark of [parseCase(), writeMsgCase(), cachedMatchCase(), uncachedMatchCase()]) {
+for (const benchmark of [parseCase(), writeMsgCase(), writeHmsgCase(), cachedMatchCase(), uncachedMatchCase()]) {
   measure(benchmark)
 }

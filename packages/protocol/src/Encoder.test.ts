@@ -106,10 +106,11 @@ describe("OutboundBuffer", () => {
         expected.push({ operation: "HMSG", subject, sid, reply, headerSize, message: message.toString("latin1") })
       }
       if (next() < 0.05) {
-        const chunk = outbound.take()
-        taken.push(chunk)
-        snapshots.push(chunk.toString("latin1"))
+        const chunks = next() < 0.5 ? [outbound.take()] : outbound.takeChunks()
+        taken.push(...chunks)
+        snapshots.push(...chunks.map((chunk) => chunk.toString("latin1")))
         expect(outbound.length).toBe(0)
+        expect(outbound.isChunked).toBe(false)
       }
     }
     taken.push(outbound.take())
@@ -117,6 +118,34 @@ describe("OutboundBuffer", () => {
     // Later writes never touch memory that take() handed out.
     expect(taken.map((chunk) => chunk.toString("latin1"))).toEqual(snapshots)
     expect(readDeliveries(Buffer.concat(taken))).toEqual(expected)
+  })
+
+  it("keeps a growing backlog in chunks of at most 64 KiB without copying it", () => {
+    const outbound = new OutboundBuffer(1024)
+    const payload = Buffer.alloc(1000, 0x61)
+    for (let index = 0; index < 1000; index++) outbound.writeMsg("s", "1", undefined, payload)
+    expect(outbound.isChunked).toBe(true)
+    const chunks = outbound.takeChunks()
+    expect(Math.max(...chunks.map((chunk) => chunk.buffer.byteLength))).toBeLessThanOrEqual(64 * 1024)
+    expect(readDeliveries(Buffer.concat(chunks)).length).toBe(1000)
+    // A message larger than a chunk gets a chunk of its own.
+    outbound.writeMsg("s", "1", undefined, Buffer.alloc(100_000))
+    expect(readDeliveries(outbound.take()).map((delivered) => delivered.message.length)).toEqual([100_000])
+  })
+
+  it("writes a message from a range of a larger buffer as it would from a copy of the range", () => {
+    const source = Buffer.from(`xxNATS/1.0\r\n\r\n${"p".repeat(100)}yy`, "latin1")
+    const end = source.length - 2
+    // Short (JS loop) and long (native) payloads, MSG and HMSG.
+    for (const start of [2, end - 10]) {
+      const fromRange = new OutboundBuffer(64)
+      const fromCopy = new OutboundBuffer(64)
+      fromRange.writeMsg("s", "1", "r", source, start, end)
+      fromCopy.writeMsg("s", "1", "r", Buffer.from(source.subarray(start, end)))
+      fromRange.writeHmsg("s", "1", undefined, 0, source, start, end)
+      fromCopy.writeHmsg("s", "1", undefined, 0, Buffer.from(source.subarray(start, end)))
+      expect(fromRange.take().toString("latin1")).toBe(fromCopy.take().toString("latin1"))
+    }
   })
 
   it("writes UTF-8 subjects held as latin1 strings back as the original bytes", () => {

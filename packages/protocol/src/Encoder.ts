@@ -37,29 +37,66 @@ const writeDecimal = (bytes: Uint8Array, end: number, value: number): void => {
   } while (value > 0)
 }
 
-const copyBytes = (target: Uint8Array, offset: number, source: Uint8Array): number => {
-  const length = source.length
+/** Copies `[start, end)` of `source` to `offset`; only a long range, whose copy dwarfs it, costs a view. */
+const copyRange = (target: Uint8Array, offset: number, source: Uint8Array, start: number, end: number): number => {
+  const length = end - start
   if (length <= shortPayload) {
-    for (let index = 0; index < length; index++) target[offset + index] = source[index]
+    for (let index = 0; index < length; index++) target[offset + index] = source[start + index]
   } else {
-    target.set(source, offset)
+    target.set(start === 0 && end === source.length ? source : source.subarray(start, end), offset)
   }
   return offset + length
 }
 
+/** Bytes of `<subject> <sid> [reply] `, the part MSG and HMSG share. */
+const routingLength = (subject: string, sid: string, reply: string | undefined): number =>
+  subject.length + 1 + sid.length + 1 + (reply === undefined ? 0 : reply.length + 1)
+
+const writeRouting = (bytes: Uint8Array, offset: number, subject: string, sid: string, reply: string | undefined): number => {
+  let position = writeLatin1(bytes, offset, subject)
+  bytes[position++] = SPACE
+  position = writeLatin1(bytes, position, sid)
+  bytes[position++] = SPACE
+  if (reply !== undefined) {
+    position = writeLatin1(bytes, position, reply)
+    bytes[position++] = SPACE
+  }
+  return position
+}
+
+/** `\r\n<message>\r\n` after the size that ends at `position`; returns the offset after it. */
+const writeBody = (bytes: Uint8Array, position: number, message: Uint8Array, start: number, end: number): number => {
+  bytes[position] = CARRIAGE_RETURN
+  bytes[position + 1] = LINE_FEED
+  position = copyRange(bytes, position + 2, message, start, end)
+  bytes[position] = CARRIAGE_RETURN
+  bytes[position + 1] = LINE_FEED
+  return position + 2
+}
+
 const emptyBuffer = Buffer.alloc(0)
 
+/** Chunks grow to this size: one socket write per turn for a busy connection, and a backlog frees piecemeal. */
+const maxChunkSize = 64 * 1024
+
+const nextPowerOfTwo = (value: number): number => (value <= 1 ? 1 : 2 ** Math.ceil(Math.log2(value)))
+
 /**
- * One connection's pending output. Bytes are appended at the end of a backing buffer; take()
- * hands the pending range to the caller and later writes continue after it, so memory already
- * handed out is never written again. A full backing buffer is replaced by one at least twice
- * the pending size.
+ * One connection's pending output, kept as a list of chunks. Bytes are appended to the current
+ * chunk; a full chunk is queued as it is and a new one started, so pending bytes are never copied
+ * again however long the backlog grows. take() and takeChunks() hand the pending ranges over and
+ * later writes continue after them, so memory already handed out is never written again.
  */
 export class OutboundBuffer {
   private readonly initialSize: number
+  /** Full chunks waiting to be taken, oldest first. */
+  private queued: Buffer[] = []
+  private queuedBytes = 0
   private buffer: Buffer = emptyBuffer
   private start = 0
   private end = 0
+  /** Bytes handed over by the last take: a fresh chunk starts at that size, so a steady stream needs one chunk per turn. */
+  private recentOutput = 0
 
   constructor(initialSize = 32 * 1024) {
     this.initialSize = Math.max(64, initialSize)
@@ -67,12 +104,17 @@ export class OutboundBuffer {
 
   /** Bytes written and not yet taken. */
   get length(): number {
-    return this.end - this.start
+    return this.queuedBytes + this.end - this.start
+  }
+
+  /** True when the pending bytes are more than one contiguous range (take() would have to copy them). */
+  get isChunked(): boolean {
+    return this.queued.length > 0
   }
 
   writeBytes(bytes: Uint8Array): void {
     this.reserve(bytes.length)
-    this.end = copyBytes(this.buffer, this.end, bytes)
+    this.end = copyRange(this.buffer, this.end, bytes, 0, bytes.length)
   }
 
   writeLatin1(text: string): void {
@@ -80,91 +122,90 @@ export class OutboundBuffer {
     this.end = writeLatin1(this.buffer, this.end, text)
   }
 
-  /** `MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n` */
-  writeMsg(subject: string, sid: string, reply: string | undefined, payload: Uint8Array): void {
-    const payloadLength = payload.length
+  /** `MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n`, the payload being `[start, end)` of `bytes`. */
+  writeMsg(subject: string, sid: string, reply: string | undefined, bytes: Uint8Array, start = 0, end = bytes.length): void {
+    const payloadLength = end - start
     const sizeLength = decimalLength(payloadLength)
-    const replyLength = reply === undefined ? 0 : reply.length + 1
-    this.reserve(4 + subject.length + 1 + sid.length + 1 + replyLength + sizeLength + 2 + payloadLength + 2)
-    const bytes = this.buffer
+    this.reserve(4 + routingLength(subject, sid, reply) + sizeLength + 2 + payloadLength + 2)
+    const buffer = this.buffer
     let position = this.end
-    bytes[position] = 77 // M
-    bytes[position + 1] = 83 // S
-    bytes[position + 2] = 71 // G
-    bytes[position + 3] = SPACE
-    position = writeLatin1(bytes, position + 4, subject)
-    bytes[position++] = SPACE
-    position = writeLatin1(bytes, position, sid)
-    bytes[position++] = SPACE
-    if (reply !== undefined) {
-      position = writeLatin1(bytes, position, reply)
-      bytes[position++] = SPACE
-    }
-    position += sizeLength
-    writeDecimal(bytes, position, payloadLength)
-    bytes[position] = CARRIAGE_RETURN
-    bytes[position + 1] = LINE_FEED
-    position = copyBytes(bytes, position + 2, payload)
-    bytes[position] = CARRIAGE_RETURN
-    bytes[position + 1] = LINE_FEED
-    this.end = position + 2
+    buffer[position] = 77 // M
+    buffer[position + 1] = 83 // S
+    buffer[position + 2] = 71 // G
+    buffer[position + 3] = SPACE
+    position = writeRouting(buffer, position + 4, subject, sid, reply) + sizeLength
+    writeDecimal(buffer, position, payloadLength)
+    this.end = writeBody(buffer, position, bytes, start, end)
   }
 
-  /** `HMSG <subject> <sid> [reply] <headerSize> <totalSize>\r\n<message>\r\n`, message = header block + payload. */
-  writeHmsg(subject: string, sid: string, reply: string | undefined, headerSize: number, message: Uint8Array): void {
-    const totalLength = message.length
-    const headerLength = decimalLength(headerSize)
+  /** `HMSG <subject> <sid> [reply] <headerSize> <totalSize>\r\n<message>\r\n`, message = header block + payload = `[start, end)` of `bytes`. */
+  writeHmsg(subject: string, sid: string, reply: string | undefined, headerSize: number, bytes: Uint8Array, start = 0, end = bytes.length): void {
+    const totalLength = end - start
+    const headerSizeLength = decimalLength(headerSize)
     const totalSizeLength = decimalLength(totalLength)
-    const replyLength = reply === undefined ? 0 : reply.length + 1
-    this.reserve(5 + subject.length + 1 + sid.length + 1 + replyLength + headerLength + 1 + totalSizeLength + 2 + totalLength + 2)
-    const bytes = this.buffer
+    this.reserve(5 + routingLength(subject, sid, reply) + headerSizeLength + 1 + totalSizeLength + 2 + totalLength + 2)
+    const buffer = this.buffer
     let position = this.end
-    bytes[position] = 72 // H
-    bytes[position + 1] = 77 // M
-    bytes[position + 2] = 83 // S
-    bytes[position + 3] = 71 // G
-    bytes[position + 4] = SPACE
-    position = writeLatin1(bytes, position + 5, subject)
-    bytes[position++] = SPACE
-    position = writeLatin1(bytes, position, sid)
-    bytes[position++] = SPACE
-    if (reply !== undefined) {
-      position = writeLatin1(bytes, position, reply)
-      bytes[position++] = SPACE
-    }
-    position += headerLength
-    writeDecimal(bytes, position, headerSize)
-    bytes[position++] = SPACE
+    buffer[position] = 72 // H
+    buffer[position + 1] = 77 // M
+    buffer[position + 2] = 83 // S
+    buffer[position + 3] = 71 // G
+    buffer[position + 4] = SPACE
+    position = writeRouting(buffer, position + 5, subject, sid, reply) + headerSizeLength
+    writeDecimal(buffer, position, headerSize)
+    buffer[position++] = SPACE
     position += totalSizeLength
-    writeDecimal(bytes, position, totalLength)
-    bytes[position] = CARRIAGE_RETURN
-    bytes[position + 1] = LINE_FEED
-    position = copyBytes(bytes, position + 2, message)
-    bytes[position] = CARRIAGE_RETURN
-    bytes[position + 1] = LINE_FEED
-    this.end = position + 2
+    writeDecimal(buffer, position, totalLength)
+    this.end = writeBody(buffer, position, bytes, start, end)
   }
 
-  /** Hands over the pending bytes (the caller owns them from now on) and leaves this buffer empty. */
+  /** Hands over the pending bytes as one buffer (the caller owns them) and leaves this buffer empty. Copies only when isChunked. */
   take(): Buffer {
+    if (this.queued.length === 0) return this.takeCurrent()
+    const chunks = this.takeChunks()
+    return Buffer.concat(chunks, this.recentOutput)
+  }
+
+  /** Hands over the pending bytes as the chunks they were written in, oldest first, and leaves this buffer empty. */
+  takeChunks(): Buffer[] {
+    const chunks = this.queued
+    let total = this.queuedBytes
+    this.queued = []
+    this.queuedBytes = 0
+    if (this.end > this.start) {
+      const current = this.takeCurrent()
+      chunks.push(current)
+      total += current.length
+    }
+    this.recentOutput = total
+    return chunks
+  }
+
+  private takeCurrent(): Buffer {
     const pending = this.buffer.subarray(this.start, this.end)
     this.start = this.end
-    // Let an oversized backing buffer go once it is drained, so a burst does not pin memory.
-    if (this.buffer.length > 4 * this.initialSize) {
-      this.buffer = emptyBuffer
-      this.start = 0
-      this.end = 0
-    }
+    this.recentOutput = pending.length
+    // Keep the chunk while its tail can take another turn like this one, else start afresh next time:
+    // between turns a connection holds at most one partly used chunk (64 KiB at most).
+    if (this.buffer.length - this.end < pending.length) this.dropCurrent()
     return pending
+  }
+
+  private dropCurrent(): void {
+    this.buffer = emptyBuffer
+    this.start = 0
+    this.end = 0
   }
 
   private reserve(needed: number): void {
     if (this.end + needed <= this.buffer.length) return
-    const pending = this.end - this.start
-    const next = Buffer.allocUnsafe(Math.max(this.initialSize, 2 * (pending + needed)))
-    this.buffer.copy(next, 0, this.start, this.end)
-    this.buffer = next
+    if (this.end > this.start) {
+      this.queued.push(this.buffer.subarray(this.start, this.end))
+      this.queuedBytes += this.end - this.start
+    }
+    const grown = Math.max(this.initialSize, nextPowerOfTwo(this.recentOutput), 2 * this.buffer.length)
+    this.buffer = Buffer.allocUnsafe(Math.max(needed, Math.min(maxChunkSize, grown)))
     this.start = 0
-    this.end = pending
+    this.end = 0
   }
 }

@@ -18,11 +18,11 @@ class Recorder implements ParserHandler {
   connect(json: string): void {
     this.calls.push(["connect", json])
   }
-  pub(subject: string, reply: string | undefined, payload: Buffer): void {
-    this.calls.push(["pub", subject, reply, payload.toString("latin1")])
+  pub(subject: string, reply: string | undefined, buffer: Buffer, start: number, end: number): void {
+    this.calls.push(["pub", subject, reply, buffer.toString("latin1", start, end)])
   }
-  hpub(subject: string, reply: string | undefined, headerSize: number, message: Buffer): void {
-    this.calls.push(["hpub", subject, reply, headerSize, message.toString("latin1")])
+  hpub(subject: string, reply: string | undefined, headerSize: number, buffer: Buffer, start: number, end: number): void {
+    this.calls.push(["hpub", subject, reply, headerSize, buffer.toString("latin1", start, end)])
   }
   sub(subject: string, queue: string | undefined, sid: string): void {
     this.calls.push(["sub", subject, queue, sid])
@@ -179,18 +179,18 @@ describe("Parser: one chunk", () => {
     expect(Buffer.from((calls[0] as readonly [string, string])[1], "latin1")).toEqual(subject)
   })
 
-  it("hands out payload views into the chunk when the message is whole", () => {
+  it("lends the payload's range of the chunk itself when the message is whole", () => {
     const chunk = bytes("PUB a 3\r\nabc\r\n")
-    let payload: Buffer | undefined
+    let lent: [Buffer, number, number] | undefined
     const handler = Object.assign(new Recorder(), {
-      pub: (_subject: string, _reply: string | undefined, view: Buffer) => {
-        payload = view
+      pub: (_subject: string, _reply: string | undefined, buffer: Buffer, start: number, end: number) => {
+        lent = [buffer, start, end]
       }
     })
     const parser = new Parser(handler, defaults)
     parser.parse(chunk)
-    expect(payload?.buffer).toBe(chunk.buffer)
-    expect(payload?.byteOffset).toBe(chunk.byteOffset + 9)
+    expect(lent?.[0]).toBe(chunk)
+    expect(lent?.slice(1)).toEqual([9, 12])
   })
 
   it("copies a payload that spans chunks", () => {

@@ -4,10 +4,10 @@ import { Latin1Interner, readLatin1 } from "./latin1.ts"
 export interface ParserHandler {
   /** Raw JSON text after `CONNECT ` (decoded as UTF-8, as JSON is). */
   connect(json: string): void
-  /** `payload` is a view into the read buffer, valid only during the call. */
-  pub(subject: string, reply: string | undefined, payload: Buffer): void
-  /** `message` is the header block followed by the payload (total bytes); a view valid only during the call. */
-  hpub(subject: string, reply: string | undefined, headerSize: number, message: Buffer): void
+  /** The payload is `[start, end)` of `buffer`, lent only for the call (no copy, no view allocated). */
+  pub(subject: string, reply: string | undefined, buffer: Buffer, start: number, end: number): void
+  /** `[start, end)` of `buffer` is the header block followed by the payload (total bytes), lent only for the call. */
+  hpub(subject: string, reply: string | undefined, headerSize: number, buffer: Buffer, start: number, end: number): void
   sub(subject: string, queue: string | undefined, sid: string): void
   /** `max` is undefined when absent or not a number (nats-server then unsubscribes at once). */
   unsub(sid: string, max: number | undefined): void
@@ -400,9 +400,8 @@ export class Parser {
     if (payloadEnd + 2 <= chunk.length) {
       if (chunk[payloadEnd] !== CARRIAGE_RETURN || chunk[payloadEnd + 1] !== LINE_FEED) return this.fail(unknownOperation)
       this.state = OP_START
-      const payload = chunk.subarray(payloadStart, payloadEnd)
-      if (withHeaders) this.handler.hpub(subject, reply, headerSize, payload)
-      else this.handler.pub(subject, reply, payload)
+      if (withHeaders) this.handler.hpub(subject, reply, headerSize, chunk, payloadStart, payloadEnd)
+      else this.handler.pub(subject, reply, chunk, payloadStart, payloadEnd)
       return payloadEnd + 2
     }
     // The message continues in a later chunk: collect it (and its CRLF) before delivering.
@@ -419,8 +418,8 @@ export class Parser {
     const { subject, reply, headerSize, payload } = this
     this.state = OP_START
     this.release()
-    if (headerSize >= 0) this.handler.hpub(subject, reply, headerSize, payload)
-    else this.handler.pub(subject, reply, payload)
+    if (headerSize >= 0) this.handler.hpub(subject, reply, headerSize, payload, 0, payload.length)
+    else this.handler.pub(subject, reply, payload, 0, payload.length)
   }
 
   /** SUB `subject [queue] sid` */
