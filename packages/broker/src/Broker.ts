@@ -20,6 +20,8 @@ export interface BrokerShape {
   readonly server: Server
   /** A client with no socket; closed with the broker. */
   readonly connectInternal: (name: string) => InternalClient
+  /** Starts serving socket clients when the layer was built with `held` (a no-op otherwise). */
+  readonly open: Effect.Effect<void>
 }
 
 export class Broker extends Context.Tag("@nex/broker/Broker")<Broker, BrokerShape>() {}
@@ -48,9 +50,9 @@ const logThrough = (runtime: Runtime.Runtime<never>): ServerLog => {
   }
 }
 
-const listen = (server: Server) =>
+const listen = (server: Server, held: boolean) =>
   Effect.tryPromise({
-    try: () => server.listen(),
+    try: () => server.listen({ held }),
     catch: (cause) => {
       const code = (cause as NodeJS.ErrnoException).code
       const address = `${server.config.host}:${server.config.port}`
@@ -60,15 +62,19 @@ const listen = (server: Server) =>
     }
   })
 
-/** Listens on the configured address; closing the scope drains and closes every connection. */
-export const layer = (input: BrokerConfigInput): Layer.Layer<Broker, BrokerStartError> =>
+/**
+ * Listens on the configured address; closing the scope drains and closes every connection. With
+ * `held`, the port is bound but socket clients wait for `open` (the node opens once JetStream has
+ * recovered, so a client's first request never finds it missing).
+ */
+export const layer = (input: BrokerConfigInput, options: { readonly held?: boolean } = {}): Layer.Layer<Broker, BrokerStartError> =>
   Layer.scoped(
     Broker,
     Effect.gen(function* () {
       const config = yield* parseConfig(input)
       const runtime = yield* Effect.runtime<never>()
       const server = yield* Effect.acquireRelease(
-        Effect.sync(() => new Server(config, logThrough(runtime))).pipe(Effect.tap(listen)),
+        Effect.sync(() => new Server(config, logThrough(runtime))).pipe(Effect.tap((server) => listen(server, options.held === true))),
         (server) => Effect.promise(() => server.shutdown()).pipe(Effect.tap(() => Effect.logInfo("broker stopped")))
       )
       const url = `nats://${config.host}:${server.port}`
@@ -79,7 +85,8 @@ export const layer = (input: BrokerConfigInput): Layer.Layer<Broker, BrokerStart
         url,
         serverId: server.serverId,
         server,
-        connectInternal: (name: string) => server.connectInternal(name)
+        connectInternal: (name: string) => server.connectInternal(name),
+        open: Effect.sync(() => server.open())
       }
     })
   )

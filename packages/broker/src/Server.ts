@@ -71,6 +71,8 @@ export class Server {
   private sweepTimer: NodeJS.Timeout | undefined
   private shuttingDown = false
   private boundPort = 0
+  /** Sockets accepted while the server is held, served once it opens (see `listen`). */
+  private heldSockets: Socket[] | undefined
   private infoBase: Record<string, unknown> = {}
 
   constructor(config: BrokerConfig, log: ServerLog = silentLog) {
@@ -84,10 +86,15 @@ export class Server {
     return this.boundPort
   }
 
-  /** Binds the listener; rejects with the socket error (EADDRINUSE …) when it cannot. */
-  listen(): Promise<void> {
+  /**
+   * Binds the listener; rejects with the socket error (EADDRINUSE …) when it cannot. With `held`,
+   * sockets are accepted but get no INFO until `open()`: the port is claimed at once while the
+   * layers behind it (JetStream recovery) finish, so no client ever sees a half-started node.
+   */
+  listen(options: { readonly held?: boolean } = {}): Promise<void> {
+    if (options.held === true) this.heldSockets = []
     return new Promise((resolve, reject) => {
-      const listener = createServer({ noDelay: true }, (socket) => this.accept(socket))
+      const listener = createServer({ noDelay: true }, (socket) => (this.heldSockets === undefined ? this.accept(socket) : this.hold(socket)))
       const onError = (error: Error) => reject(error)
       listener.once("error", onError)
       listener.listen(this.config.port, this.config.host, () => {
@@ -127,6 +134,30 @@ export class Server {
 
   infoFor(client: ClientConnection): Record<string, unknown> {
     return { ...this.infoBase, client_id: client.cid, client_ip: client.ip }
+  }
+
+  /** Serves the sockets that arrived while held, and every later one. */
+  open(): void {
+    const held = this.heldSockets
+    if (held === undefined) return
+    this.heldSockets = undefined
+    for (const socket of held) {
+      socket.removeAllListeners("close")
+      socket.removeAllListeners("error")
+      if (!socket.destroyed) this.accept(socket)
+    }
+  }
+
+  private hold(socket: Socket): void {
+    const held = this.heldSockets
+    if (held === undefined) return this.accept(socket)
+    held.push(socket)
+    // A held client that gives up is forgotten; one that waits is served by open().
+    socket.once("close", () => {
+      const index = held.indexOf(socket)
+      if (index >= 0) held.splice(index, 1)
+    })
+    socket.on("error", () => socket.destroy())
   }
 
   private accept(socket: Socket): void {
@@ -295,6 +326,8 @@ export class Server {
     this.shuttingDown = true
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer)
     const listenerClosed = new Promise<void>((resolve) => (this.listener ? this.listener.close(() => resolve()) : resolve()))
+    for (const socket of this.heldSockets ?? []) socket.destroy()
+    this.heldSockets = undefined
     const sockets = [...this.clients.values()].map((client) => client.socket)
     for (const client of [...this.clients.values()]) client.close("Server Shutdown")
     for (const internal of [...this.internalClients]) internal.close()

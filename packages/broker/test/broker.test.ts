@@ -1,12 +1,13 @@
 import { connect } from "@nats-io/transport-node"
+import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { eventually } from "../../../test/support/eventually.ts"
 import { NoRespondersError } from "../src/index.ts"
 import { RawClient, type RunningBroker, startBroker } from "./harness.ts"
 
 const running: RunningBroker[] = []
-const start = async (config: Parameters<typeof startBroker>[0] = {}) => {
-  const broker = await startBroker(config)
+const start = async (config: Parameters<typeof startBroker>[0] = {}, options: Parameters<typeof startBroker>[1] = {}) => {
+  const broker = await startBroker(config, options)
   running.push(broker)
   return broker
 }
@@ -29,6 +30,28 @@ describe("broker", () => {
     expect(typeof info.client_id).toBe("number")
     expect(info.auth_required).toBeUndefined()
     raw.close()
+  })
+
+  it("holds socket clients until opened, while in-process clients already work", async () => {
+    const { broker } = await start({}, { held: true })
+    const waiting = await RawClient.open(broker.port)
+    const impatient = await RawClient.open(broker.port)
+    impatient.close()
+    waiting.send(`${connectLine()}PING\r\n`)
+    const internal = broker.connectInternal("held")
+    const seen: string[] = []
+    internal.subscribe("early", (message) => seen.push(Buffer.from(message.payload).toString()))
+    internal.publish("early", Buffer.from("served"))
+    await eventually(() => expect(seen).toEqual(["served"]))
+    // Nothing reaches a held socket: give the event loop a few turns to prove it.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(waiting.received).toBe("")
+    await Effect.runPromise(broker.open)
+    await eventually(() => expect(waiting.received).toMatch(/^INFO \{.*\} ?\r\nPONG\r\n$/))
+    const late = await connect({ port: broker.port })
+    await late.flush()
+    await late.close()
+    waiting.close()
   })
 
   it("routes between an in-process client and a socket client both ways", async () => {

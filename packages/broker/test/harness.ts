@@ -11,9 +11,9 @@ export interface RunningBroker {
 }
 
 /** Starts the broker layer in this process on a free port; `close` closes its scope. */
-export const startBroker = async (config: BrokerConfigInput = {}): Promise<RunningBroker> => {
+export const startBroker = async (config: BrokerConfigInput = {}, options: { readonly held?: boolean } = {}): Promise<RunningBroker> => {
   const scope = await Effect.runPromise(Scope.make())
-  const context = await Effect.runPromise(Layer.buildWithScope(layer({ port: 0, ...config }).pipe(Layer.provide(quiet)), scope))
+  const context = await Effect.runPromise(Layer.buildWithScope(layer({ port: 0, ...config }, options).pipe(Layer.provide(quiet)), scope))
   const broker = context.unsafeMap.get(Broker.key) as BrokerShape
   return { broker, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
 }

@@ -74,8 +74,11 @@ const clusterNodeLayer = (options: NodeOptions, nats: string) =>
 export const nodeLayer = (options: NodeOptions): Layer.Layer<never, BrokerStartError | Monitoring.MonitoringStartError | JetStreamStartError | RuntimeStartError> => {
   if (options.nats !== undefined) return clusterNodeLayer(options, options.nats)
   const jetstream = jetStreamLayer({ storeDir: options.jetstream.storeDir, sync: options.jetstream.sync ?? "always" })
-  const storage = Layer.mergeAll(monitoringLayer(options.monitoring), jetstream).pipe(
-    Layer.provideMerge(brokerLayer({ ...options.server, jetstream: true }))
+  // Clients are held until JetStream has recovered: a node that answers INFO serves $JS.API too.
+  const openToClients = Layer.effectDiscard(Effect.flatMap(Broker, (broker) => broker.open))
+  const storage = openToClients.pipe(
+    Layer.provideMerge(Layer.mergeAll(monitoringLayer(options.monitoring), jetstream)),
+    Layer.provideMerge(brokerLayer({ ...options.server, jetstream: true }, { held: true }))
   )
   // The runtime needs JetStream (deployments in KV, bundles in the object store) to be serving.
   const features = standaloneWorkloadsLayer(options).pipe(Layer.provideMerge(storage))
