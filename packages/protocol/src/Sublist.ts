@@ -117,7 +117,9 @@ export class Sublist<S extends Subscriber> {
   private cacheHits = 0
 
   constructor(options: { cacheSize?: number } = {}) {
-    this.cacheSize = Math.max(1, options.cacheSize ?? 4096)
+    // nats-server's size. A larger cache keeps entries for one-off subjects (a stream fed 100k
+    // distinct subjects) alive long enough to be promoted to V8's old generation.
+    this.cacheSize = Math.max(1, options.cacheSize ?? 1024)
     this.cacheKeys = new Array<string>(this.cacheSize).fill("")
   }
 
