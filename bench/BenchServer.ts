@@ -29,15 +29,24 @@ export const residentBytes = (pid: number): number => {
   }
 }
 
+/**
+ * The fields of /proc/<pid>/stat after the parenthesised command name (which may itself contain
+ * spaces and parentheses), or undefined once the process is gone.
+ */
+export const statFields = (pid: number | string): string[] | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  } catch {
+    return undefined
+  }
+}
+
 /** CPU time (user and system) a process has used, in seconds, from /proc; NaN once it is gone. */
 export const cpuSeconds = (pid: number): number => {
-  try {
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
-    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond
-  } catch {
-    return Number.NaN
-  }
+  const fields = statFields(pid)
+  // utime and stime are the 12th and 13th fields after the command name.
+  return fields === undefined ? Number.NaN : (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond
 }
 
 /** Linux reports /proc times in USER_HZ ticks, 100 per second on every mainstream architecture. */

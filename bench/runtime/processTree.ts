@@ -1,18 +1,14 @@
-import { readdirSync, readFileSync } from "node:fs"
-import { residentBytes } from "../BenchServer.ts"
+import { readdirSync } from "node:fs"
+import { residentBytes, statFields } from "../BenchServer.ts"
 
-/** The parent of each live process, from /proc/<pid>/stat (the field after the parenthesised command name). */
+/** The parent of each live process (the second field of /proc/<pid>/stat after the command name). */
 const parentsOfAll = (): Map<number, number> => {
   const parents = new Map<number, number>()
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-      parents.set(Number(entry), Number(fields[1]))
-    } catch {
-      // The process exited while we listed /proc.
-    }
+    // Undefined when the process exited while we listed /proc.
+    const fields = statFields(entry)
+    if (fields !== undefined) parents.set(Number(entry), Number(fields[1]))
   }
   return parents
 }
