@@ -1,3 +1,4 @@
+import { connect as connectSocket, type Socket } from "node:net"
 import { connect } from "@nats-io/transport-node"
 import { openRawConnection } from "../../test/support/rawConnection.ts"
 import { publishPaced } from "../publishPaced.ts"
@@ -8,8 +9,23 @@ const mebibyte = 1024 * 1024
 // At most 200 MiB of payload per phase, whatever the message budget says.
 const maxMessages = (200 * mebibyte) / payloadSize
 
+/** A subscriber on a plain socket that reads and drops everything: delivery at the least client CPU. */
+const openReadingSubscriber = (port: number, subject: string): Promise<Socket> =>
+  new Promise((resolve, reject) => {
+    const socket = connectSocket(port, "127.0.0.1")
+    let subscribed = false
+    socket.on("data", (chunk: Buffer) => {
+      if (subscribed || !chunk.toString("latin1").includes("PONG\r\n")) return
+      subscribed = true
+      resolve(socket)
+    })
+    socket.once("error", reject)
+    socket.write(`CONNECT {"verbose":false}\r\nSUB ${subject} 1\r\nPING\r\n`)
+  })
+
 /**
- * Publisher throughput with no subscriber, then with a subscriber that never reads; the server's
+ * Publisher throughput with no subscriber, with a subscriber that reads, then with one that never
+ * reads (the issue's "stalled subscriber"; the reading one is the rate it should not fall below); the server's
  * RSS around the stalled phase shows how much it buffers before cutting the stalled socket off.
  * A fresh server, so the unloaded RSS is its own and no earlier scenario's heap is counted; an
  * untimed first phase warms it up, so the timed phases compare a warm server with itself.
@@ -32,6 +48,8 @@ export const stalledSubscriber: Scenario = {
       }
       await phase()
       const unobserved = await phase()
+      const reader = await openReadingSubscriber(server.port, "bench.stall")
+      const withReader = await phase().finally(() => reader.destroy())
 
       await stalled.write('CONNECT {"verbose":false}\r\nSUB bench.stall 1\r\nPING\r\n')
       await stalled.waitFor("PONG\r\n")
@@ -50,7 +68,9 @@ export const stalledSubscriber: Scenario = {
       return [
         { metric: "publish, no subscriber", unit: "msgs/s", value: unobserved, higherIsBetter: true },
         { metric: "publish, stalled subscriber", unit: "msgs/s", value: withStalled, higherIsBetter: true },
+        { metric: "publish, reading subscriber", unit: "msgs/s", value: withReader, higherIsBetter: true },
         { metric: "publish, stalled / no subscriber", unit: "×", value: withStalled / unobserved, higherIsBetter: true },
+        { metric: "publish, stalled / reading subscriber", unit: "×", value: withStalled / withReader, higherIsBetter: true },
         { metric: "RSS unloaded", unit: "MiB", value: unloaded / mebibyte, higherIsBetter: false },
         { metric: "RSS before stalled phase", unit: "MiB", value: before / mebibyte, higherIsBetter: false },
         { metric: "RSS peak in stalled phase", unit: "MiB", value: peak / mebibyte, higherIsBetter: false },
