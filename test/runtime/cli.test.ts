@@ -91,6 +91,13 @@ describe.skipIf(!hasNatsServer)("nex deploy, ls, info, logs, events, undeploy (f
     expect(results.map((result) => [result.code, result.stderr])).toEqual(cases.map(([, message]) => [1, `${message}\n`]))
   })
 
+  it("lists a standalone node, a one-node cluster, with nex node ls and info", async () => {
+    const [listed, described] = await Promise.all([nex(["node", "ls", ...serverFlag]), nex(["node", "info", "test-node", ...serverFlag])])
+    expect(listed.stderr).toBe("")
+    expect(listed.stdout.split("\n")[1]).toMatch(/^test-node +test-node-[0-9a-f]{8} +alive +\d+ +64 +- +0\.1\.0 +\ds ago$/)
+    expect(described.stdout.split("\n")[0]).toMatch(/^node test-node \(test-node-[0-9a-f]{8}\): alive$/)
+  })
+
   it("says when no node answers", async () => {
     const bare = await startNatsServer({ jetstream: true })
     try {

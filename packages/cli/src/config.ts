@@ -43,7 +43,10 @@ export const NexConfig = z.strictObject({
    * the node then runs workloads only, sharing them with the other nodes of that cluster.
    */
   nats: z.string().min(1).optional(),
-  /** Workloads deployed at start, each like `nex deploy`'s flags: `{ file, name, triggers, ... }`. */
+  /**
+   * Workloads deployed at start, each like `nex deploy`'s flags: `{ file, name, triggers, ... }`.
+   * One that an earlier config deployed and this one no longer lists is undeployed at start.
+   */
   workloads: WorkloadConfigList.default([]),
   /** The workload runtime of this node (`nex up --no-runtime` turns it off). */
   runtime: RuntimeConfig.prefault({})

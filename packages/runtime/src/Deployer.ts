@@ -4,7 +4,7 @@ import type { NatsConnection, Subscription } from "@nats-io/transport-node"
 import { Data, Effect } from "effect"
 import { WorkloadEvent } from "./api.ts"
 import { type Bundle, bundleWorkload, displayPath } from "./Bundler.ts"
-import { DeploymentSpec, type DeploymentSpecInput } from "./DeploymentSpec.ts"
+import { type DeploymentOrigin, DeploymentSpec, type DeploymentSpecInput } from "./DeploymentSpec.ts"
 import { ensureKv, ensureObjectStore, replicasFor } from "./Infrastructure.ts"
 import { reservedSubjectProblem, subjects } from "./subjects.ts"
 import { subjectCovers } from "./worker/Permissions.ts"
@@ -34,6 +34,8 @@ export interface DeployOptions {
   readonly waitMs?: number
   /** When the stored spec already has this bundle and these options, keep its revision (nex up's configured workloads). */
   readonly keepUnchanged?: boolean
+  /** Recorded in the spec (default "cli"); `nex up` deploys its config's workloads as "config". */
+  readonly origin?: DeploymentOrigin
   readonly onProgress?: (step: DeployStep) => void
 }
 
@@ -89,7 +91,13 @@ export const checkWorkloadConfig = (config: WorkloadConfig): Effect.Effect<void,
 }
 
 /** The spec a config and a bundle make; the spec's own schema checks every limit. */
-export const specFor = (config: WorkloadConfig, bundle: Pick<Bundle, "sha256" | "size">, revision: number, source: string): Effect.Effect<DeploymentSpec, DeployError> => {
+export const specFor = (
+  config: WorkloadConfig,
+  bundle: Pick<Bundle, "sha256" | "size">,
+  revision: number,
+  source: string,
+  origin: DeploymentOrigin = "cli"
+): Effect.Effect<DeploymentSpec, DeployError> => {
   const input: DeploymentSpecInput = {
     name: config.name,
     revision,
@@ -108,6 +116,7 @@ export const specFor = (config: WorkloadConfig, bundle: Pick<Bundle, "sha256" | 
     allowPublish: config.allowPublish,
     allowSubscribe: config.allowSubscribe,
     source,
+    origin,
     deployedAt: new Date().toISOString()
   }
   const result = DeploymentSpec.safeParse(input)
@@ -138,8 +147,9 @@ const lastRevision = (kv: KV, name: string): Effect.Effect<number, DeployError> 
     catch: storageError(`could not read the history of ${name}`)
   })
 
+/** Whether two specs run the same thing (who deployed them aside). */
 const sameDeployment = (stored: DeploymentSpec, next: DeploymentSpec): boolean => {
-  const comparable = (spec: DeploymentSpec) => JSON.stringify({ ...spec, revision: 0, deployedAt: "" })
+  const comparable = (spec: DeploymentSpec) => JSON.stringify({ ...spec, revision: 0, deployedAt: "", origin: "cli" })
   return comparable(stored) === comparable(next)
 }
 
@@ -217,7 +227,8 @@ export const deployWorkload = (connection: NatsConnection, config: WorkloadConfi
       const source = displayPath(config.file, workingDirectory)
       progress({ step: "bundled", file: source, size: bundle.size, sha256: bundle.sha256 })
       // Checked before any upload, so an invalid deploy leaves nothing behind.
-      yield* specFor(config, bundle, 1, source)
+      const origin = options.origin ?? "cli"
+      yield* specFor(config, bundle, 1, source, origin)
 
       const bundles = yield* ensureObjectStore(connection, names.bundlesBucket).pipe(Effect.mapError(storageError("could not open the bundle store")))
       const stored = yield* Effect.tryPromise({ try: () => bundles.info(bundle.sha256), catch: storageError("could not read the bundle store") })
@@ -232,7 +243,7 @@ export const deployWorkload = (connection: NatsConnection, config: WorkloadConfi
 
       const deployments = yield* ensureKv(connection, names.deploymentsBucket).pipe(Effect.mapError(storageError("could not open the deployments bucket")))
       const events = yield* watchEvents(connection, config.name)
-      const spec = yield* writeSpec(deployments, config, bundle, source, options.keepUnchanged === true)
+      const spec = yield* writeSpec(deployments, config, bundle, source, origin, options.keepUnchanged === true)
       if (spec.unchanged) {
         progress({ step: "unchanged", name: spec.spec.name, revision: spec.spec.revision })
         return { spec: spec.spec, node: undefined, unchanged: true }
@@ -254,14 +265,17 @@ export const deployWorkload = (connection: NatsConnection, config: WorkloadConfi
     })
   )
 
-const writeSpec = (kv: KV, config: WorkloadConfig, bundle: Bundle, source: string, keepUnchanged: boolean) =>
+const writeSpec = (kv: KV, config: WorkloadConfig, bundle: Bundle, source: string, origin: DeploymentOrigin, keepUnchanged: boolean) =>
   Effect.gen(function* () {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = yield* Effect.tryPromise({ try: () => kv.get(config.name), catch: storageError(`could not read the deployment of ${config.name}`) })
       const currentSpec = current?.operation === "PUT" ? parseStoredSpec(current) : undefined
       const previousRevision = currentSpec?.revision ?? (yield* lastRevision(kv, config.name))
-      const spec = yield* specFor(config, bundle, previousRevision + 1, source)
-      if (keepUnchanged && currentSpec !== undefined && sameDeployment(currentSpec, spec)) return { spec: currentSpec, unchanged: true }
+      const fresh = yield* specFor(config, bundle, previousRevision + 1, source, origin)
+      const unchanged = keepUnchanged && currentSpec !== undefined && sameDeployment(currentSpec, fresh)
+      if (unchanged && currentSpec.origin === origin) return { spec: currentSpec, unchanged }
+      // Unchanged but changing hands: the revision stays, so no node restarts it.
+      const spec = unchanged ? { ...currentSpec, origin } : fresh
       const payload = JSON.stringify(spec)
       const written = yield* Effect.tryPromise({
         try: () => (current === null ? kv.create(config.name, payload) : kv.update(config.name, payload, current.revision)),
@@ -272,7 +286,7 @@ const writeSpec = (kv: KV, config: WorkloadConfig, bundle: Bundle, source: strin
         Effect.catchIf(isWrongLastSequence, () => Effect.succeed(false)),
         Effect.mapError(storageError(`could not store the deployment of ${config.name}`))
       )
-      if (written) return { spec, unchanged: false }
+      if (written) return { spec, unchanged }
     }
     return yield* new DeployError({ reason: "Conflict", message: `${config.name}: other deploys of this name kept winning; try again` })
   })
@@ -299,6 +313,24 @@ const awaitStart = (next: () => Promise<WorkloadEvent>, spec: DeploymentSpec, pr
           break
       }
     }
+  })
+
+/** The stored deployments that validate (a spec written by hand that does not is left out). */
+export const listDeployments = (connection: NatsConnection): Effect.Effect<ReadonlyArray<DeploymentSpec>, DeployError> =>
+  Effect.gen(function* () {
+    const kv = yield* ensureKv(connection, names.deploymentsBucket).pipe(Effect.mapError(storageError("could not open the deployments bucket")))
+    return yield* Effect.tryPromise({
+      try: async () => {
+        const specs: Array<DeploymentSpec> = []
+        for await (const name of await kv.keys()) {
+          const entry = await kv.get(name)
+          const spec = entry?.operation === "PUT" ? parseStoredSpec(entry) : undefined
+          if (spec !== undefined) specs.push(spec)
+        }
+        return specs
+      },
+      catch: storageError("could not list the deployments")
+    })
   })
 
 /** Removes a workload from the desired state; nodes stop it. Fails when there is no such workload. */

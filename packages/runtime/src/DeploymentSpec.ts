@@ -24,6 +24,9 @@ export const Schedule = z.union([
 ])
 export type Schedule = z.infer<typeof Schedule>
 
+export const DeploymentOrigin = z.enum(["config", "cli"])
+export type DeploymentOrigin = z.infer<typeof DeploymentOrigin>
+
 /**
  * Desired state of one workload, stored as JSON in KV bucket `nex-deployments` under its name.
  * The bundle itself is in object store bucket `nex-bundles`, named by its SHA-256.
@@ -56,6 +59,11 @@ export const DeploymentSpec = z.strictObject({
   allowSubscribe: z.array(subject).default([]),
   /** The file it was bundled from, as the deployer named it (shown by `nex info`). */
   source: z.string().optional(),
+  /**
+   * Who deployed it: `nex up` from `nex.config.ts` ("config": undeployed by the next `nex up`
+   * whose config no longer lists it) or anyone else ("cli", never undeployed but by a person).
+   */
+  origin: DeploymentOrigin.default("cli"),
   deployedAt: z.string().datetime()
 })
 export type DeploymentSpec = z.infer<typeof DeploymentSpec>

@@ -1,9 +1,11 @@
 import type { NatsConnection } from "@nats-io/transport-node"
 import { Context, Data, type Duration, Effect, Layer } from "effect"
 import { serveControlApi } from "./ControlApi.ts"
-import { type DeployError, type DeployOptions, type DeployResult, deployWorkload, undeployWorkload } from "./Deployer.ts"
+import { type DeployError, type DeployOptions, type DeployResult, deployWorkload, listDeployments, undeployWorkload } from "./Deployer.ts"
+import type { DeploymentSpec } from "./DeploymentSpec.ts"
 import { type ClusterOptions, joinCluster } from "./cluster/ClusterNode.ts"
 import { serveClusterApi } from "./cluster/ClusterApi.ts"
+import { standaloneNode } from "./cluster/LocalNode.ts"
 import { ensureInfrastructure, type InfrastructureError } from "./Infrastructure.ts"
 import { connectNats, type Credentials, serverList } from "./NatsClient.ts"
 import { watchDeployments } from "./Reconciler.ts"
@@ -49,7 +51,10 @@ export class Runtime extends Context.Tag("@nex/runtime/Runtime")<
     readonly processes: Supervisor["processes"]
     /** Deploys through the desired state, as `nex deploy` does. */
     readonly deploy: (workload: WorkloadConfig, options?: DeployOptions) => Effect.Effect<DeployResult, DeployError>
-    readonly undeploy: (name: string) => Effect.Effect<void, DeployError>
+    /** Removes it from the desired state; waits up to `waitMs` (default 10 s) for a node to confirm it stopped. */
+    readonly undeploy: (name: string, options?: { readonly waitMs?: number }) => Effect.Effect<void, DeployError>
+    /** The desired state: every stored deployment that validates. */
+    readonly deployments: Effect.Effect<ReadonlyArray<DeploymentSpec>, DeployError>
   }
 >() {}
 
@@ -81,6 +86,7 @@ const make = (options: RuntimeOptions) =>
     if (options.cluster === undefined) {
       yield* watchDeployments(connection, supervisor).pipe(Effect.mapError(startError))
       yield* serveControlApi(connection, supervisor, options.nodeName)
+      yield* serveClusterApi(connection, standaloneNode(supervisor, { nodeName: options.nodeName, sandboxProcesses }))
     } else {
       const cluster = yield* joinCluster(connection, supervisor, { nodeName: options.nodeName, sandboxProcesses, cluster: options.cluster }).pipe(Effect.mapError(startError))
       yield* serveControlApi(connection, cluster, options.nodeName)
@@ -94,7 +100,8 @@ const make = (options: RuntimeOptions) =>
       get: supervisor.get,
       processes: supervisor.processes,
       deploy: (workload, deployOptions) => deployWorkload(connection, workload, deployOptions),
-      undeploy: (name) => undeployWorkload(connection, name).pipe(Effect.asVoid)
+      undeploy: (name, undeployOptions) => undeployWorkload(connection, name, undeployOptions).pipe(Effect.asVoid),
+      deployments: listDeployments(connection)
     })
   }).pipe(Effect.annotateLogs({ module: "runtime" }))
 
@@ -105,19 +112,40 @@ export const layerWithLauncher = (options: RuntimeOptions): Layer.Layer<Runtime,
 export const layer = (options: RuntimeOptions): Layer.Layer<Runtime, RuntimeStartError> =>
   layerWithLauncher(options).pipe(Layer.provide(layerFork(options.workerEntry)))
 
+/** Undeploys what an earlier `nex.config.ts` deployed and `listed` (the current one's names) lacks. */
+const undeployRemovedWorkloads = (runtime: Context.Tag.Service<Runtime>, listed: ReadonlySet<string>): Effect.Effect<void, DeployError> =>
+  Effect.gen(function* () {
+    const removed = (yield* runtime.deployments).filter((spec) => spec.origin === "config" && !listed.has(spec.name))
+    for (const spec of removed) {
+      yield* runtime.undeploy(spec.name, { waitMs: 0 }).pipe(
+        // Someone undeployed it meanwhile: what was wanted.
+        Effect.catchIf((error) => error.reason === "NotFound", () => Effect.void)
+      )
+      yield* Effect.logInfo("workload undeployed: no longer in the config").pipe(Effect.annotateLogs({ workload: spec.name, revision: spec.revision }))
+    }
+  })
+
 /**
- * Deploys the workloads of `nex.config.ts` once the runtime is up, one after another. A workload
- * whose bundle and options equal what is stored keeps its revision (no restart on every `nex up`).
- * Fails with the first failure after trying them all; each outcome is logged.
+ * Deploys the workloads of `nex.config.ts` once the runtime is up, one after another, recorded as
+ * deployed from the config. A workload whose bundle and options equal what is stored keeps its
+ * revision (no restart on every `nex up`). Workloads an earlier config deployed that this one no
+ * longer lists are undeployed first (with `undeployRemoved`: a standalone node's config is the whole
+ * story, while in a cluster other nodes' configs may list what this one does not); those deployed
+ * otherwise (`nex deploy`) are left alone. Fails with the first failure after trying them all;
+ * each outcome is logged.
  */
 export const deployConfiguredWorkloads = (
   workloads: ReadonlyArray<WorkloadConfig>,
-  options: { readonly workingDirectory?: string; readonly waitMs?: number } = {}
+  options: { readonly workingDirectory?: string; readonly waitMs?: number; readonly undeployRemoved?: boolean } = {}
 ): Effect.Effect<void, DeployError, Runtime> =>
   Effect.gen(function* () {
     const runtime = yield* Runtime
-    const outcomes = yield* Effect.forEach(workloads, (workload) =>
-      runtime.deploy(workload, { workingDirectory: options.workingDirectory, waitMs: options.waitMs, keepUnchanged: true }).pipe(
+    const removed = yield* (options.undeployRemoved === true ? undeployRemovedWorkloads(runtime, new Set(workloads.map((workload) => workload.name))) : Effect.void).pipe(
+      Effect.tapError((error) => Effect.logError("removed workloads not undeployed").pipe(Effect.annotateLogs({ error: error.message }))),
+      Effect.either
+    )
+    const deployed = yield* Effect.forEach(workloads, (workload) =>
+      runtime.deploy(workload, { workingDirectory: options.workingDirectory, waitMs: options.waitMs, keepUnchanged: true, origin: "config" }).pipe(
         Effect.tap((result) =>
           Effect.logInfo(result.unchanged ? "workload unchanged" : "workload deployed").pipe(
             Effect.annotateLogs({ workload: workload.name, revision: result.spec.revision })
@@ -127,6 +155,6 @@ export const deployConfiguredWorkloads = (
         Effect.either
       )
     )
-    const failure = outcomes.find((outcome) => outcome._tag === "Left")
+    const failure = [removed, ...deployed].find((outcome) => outcome._tag === "Left")
     if (failure !== undefined && failure._tag === "Left") return yield* failure.left
   }).pipe(Effect.annotateLogs({ module: "runtime" }))

@@ -14,7 +14,7 @@ export {
   deployWorkloadAsync,
   undeployWorkload
 } from "./Deployer.ts"
-export { DeploymentSpec, type DeploymentSpecInput, JobTrigger, WorkloadName } from "./DeploymentSpec.ts"
+export { DeploymentOrigin, DeploymentSpec, type DeploymentSpecInput, JobTrigger, WorkloadName } from "./DeploymentSpec.ts"
 export { type BucketOptions, ensureInfrastructure, ensureKv, ensureObjectStore, InfrastructureError, replicasFor } from "./Infrastructure.ts"
 export { connectNats, type Credentials, NatsConnectError, type NatsClientOptions } from "./NatsClient.ts"
 export { watchDeployments } from "./Reconciler.ts"

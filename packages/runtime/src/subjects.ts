@@ -14,7 +14,7 @@ export const subjects = {
     undeploy: "$NEX.api.undeploy",
     logs: "$NEX.api.logs",
     events: "$NEX.api.events",
-    /** Cluster mode: the nodes, one node, and lame-duck drain of one node. */
+    /** The nodes (a standalone node answers as a one-node cluster), one node, and lame-duck drain of one node. */
     nodes: "$NEX.api.nodes",
     nodeInfo: "$NEX.api.node.info",
     drain: "$NEX.api.node.drain"

@@ -23,7 +23,7 @@ export const describeInfo = (info: Api.InfoResponse, events: ReadonlyArray<Api.W
     field("limits", `memory ${spec.memoryMiB} MiB, timeout ${formatMilliseconds(spec.timeoutMs)}, concurrency ${spec.concurrency}, mailbox ${spec.mailbox}`)
     field("may publish", orDash(spec.allowPublish))
     field("may subscribe", orDash(spec.allowSubscribe))
-    field("deployed at", spec.deployedAt)
+    field("deployed at", `${spec.deployedAt}${spec.origin === "config" ? " (from nex.config.ts)" : ""}`)
   }
   field("replicas", `${status.replicas.running} running of ${status.replicas.desired}`)
   for (const replica of status.placements ?? []) {

@@ -59,8 +59,8 @@ const drainNode = Command.make("drain", { node: nodeArgument, ...connectionFlags
   }).pipe(Effect.scoped, reportFailure("node drain"))
 ).pipe(Command.withDescription("Lame duck: the node takes no new instances and hands its own to the other nodes"))
 
-/** `nex node ls | info | drain`: the nodes of a cluster (nodes started with `nex up --nats`). */
+/** `nex node ls | info | drain`: the nodes of a cluster (nodes started with `nex up --nats`; a standalone node is a one-node cluster). */
 export const nodeCommand = Command.make("node").pipe(
-  Command.withDescription("The nodes of a cluster"),
+  Command.withDescription("The nodes of a cluster (a standalone node is a cluster of one)"),
   Command.withSubcommands([listNodes, nodeInfo, drainNode])
 )

@@ -1,7 +1,8 @@
-import { Broker, type BrokerStartError, layer as brokerLayer, Monitoring } from "@nex/broker"
+import { Broker, type BrokerShape, type BrokerStartError, layer as brokerLayer, Monitoring } from "@nex/broker"
 import { type JetStreamStartError, layer as jetStreamLayer } from "@nex/jetstream"
 import { type Credentials, deployConfiguredWorkloads, layer as runtimeLayer, Runtime, type RuntimeStartError } from "@nex/runtime"
 import { Effect, Layer } from "effect"
+import { randomBytes } from "node:crypto"
 import { hostname } from "node:os"
 import type { NodeOptions } from "./NodeOptions.ts"
 
@@ -22,11 +23,17 @@ const readyLayer = (options: NodeOptions) =>
     })
   )
 
-/** The runtime is a NATS client of the embedded broker; with auth on it signs in as the first configured identity. */
-const runtimeCredentials = (options: NodeOptions): Credentials | undefined => {
-  const auth = options.server.auth
-  if (auth === undefined) return undefined
-  return "token" in auth ? { token: auth.token } : { user: auth.users[0].user, password: auth.users[0].password }
+/**
+ * The runtime is a NATS client of the embedded broker. With auth on it signs in as a user of its
+ * own, admitted by the broker for this process only with every permission (the configured users may
+ * not use JetStream); its password is random and never shown.
+ */
+const runtimeCredentials = (broker: BrokerShape): Credentials | undefined => {
+  const authenticator = broker.server.authenticator
+  if (!authenticator.required) return undefined
+  const credentials = { user: `nex-runtime-${randomBytes(6).toString("hex")}`, password: randomBytes(32).toString("base64url") }
+  authenticator.admit(credentials.user, credentials.password)
+  return credentials
 }
 
 const runtimeOf = (options: NodeOptions, servers: string, credentials: Credentials | undefined, cluster: boolean) =>
@@ -40,17 +47,20 @@ const runtimeOf = (options: NodeOptions, servers: string, credentials: Credentia
 
 /** The workload runtime and the workloads of the config file, on whatever NATS the runtime layer connects to. */
 const workloadsLayer = <E, R>(options: NodeOptions, runtime: Layer.Layer<Runtime, E, R>) => {
-  // A workload that fails to deploy is reported and the node keeps serving the others.
+  // A workload that fails to deploy is reported and the node keeps serving the others. Only a
+  // standalone node's config is the whole desired state, so only it undeploys what its config dropped.
   const configured = Layer.effectDiscard(
-    deployConfiguredWorkloads(options.workloads).pipe(Effect.catchAll((error) => Effect.logError(`workload not deployed: ${error.message}`)))
+    deployConfiguredWorkloads(options.workloads, { undeployRemoved: options.nats === undefined }).pipe(
+      Effect.catchAll((error) => Effect.logError(`workload not deployed: ${error.message}`))
+    )
   )
   return configured.pipe(Layer.provideMerge(runtime))
 }
 
 const standaloneWorkloadsLayer = (options: NodeOptions) => {
   if (!options.runtime.enabled) return Layer.empty
-  const runtime = Layer.unwrapEffect(Effect.map(Broker, (broker) => runtimeOf(options, broker.url, runtimeCredentials(options), false)))
-  // Without a runtime (e.g. its NATS identity may not use JetStream) the node still serves messaging and storage.
+  const runtime = Layer.unwrapEffect(Effect.map(Broker, (broker) => runtimeOf(options, broker.url, runtimeCredentials(broker), false)))
+  // Without a runtime the node still serves messaging and storage.
   return workloadsLayer(options, runtime).pipe(Layer.catchAll((error) => Layer.effectDiscard(Effect.logError(`workloads disabled: ${error.message}`))))
 }
 

@@ -1,14 +1,14 @@
 import type { KV, KvEntry } from "@nats-io/kv"
 import type { NatsConnection } from "@nats-io/transport-node"
-import { randomBytes } from "node:crypto"
 import { Effect, Queue, type Scope } from "effect"
-import { NodeRecord, type NodeStatus, type NodeWorkload, type ReplicaStatus } from "../api.ts"
+import { NodeRecord, type NodeStatus, type ReplicaStatus } from "../api.ts"
 import { watchBucket } from "../BucketWatch.ts"
 import type { DeploymentSpec } from "../DeploymentSpec.ts"
 import { ensureKv, ensureObjectStore, type InfrastructureError, replicasFor } from "../Infrastructure.ts"
 import { bundleLoader, checkEntry, type Verdict } from "../Reconciler.ts"
 import type { Supervisor, WorkloadReport } from "../Supervisor.ts"
 import { names } from "../worker/WorkerProtocol.ts"
+import { makeLocalNode } from "./LocalNode.ts"
 import { isAlive, type PlacementAction, type PlacementClaim, parsePlacementKey, placementKey, planPlacements } from "./PlacementPlan.ts"
 import { describeWorkload } from "./WorkloadSummary.ts"
 
@@ -31,10 +31,9 @@ export interface ClusterNode {
   readonly get: Supervisor["get"]
   readonly nodes: Effect.Effect<ReadonlyArray<NodeStatus>>
   /** Lame duck: this node takes no new instances and hands its own to the others. */
-  readonly drain: Effect.Effect<void>
+  readonly drain: Effect.Effect<void, { readonly message: string }>
 }
 
-const runtimeVersion = "0.1.0"
 const encoder = new TextEncoder()
 /** Placement runs on every change it sees and at least this often (heartbeats age without a change). */
 const placementIntervalMs = 1000
@@ -83,8 +82,8 @@ export const joinCluster = (
     const heartbeatMs = options.cluster.heartbeatMs ?? 2000
     const deadAfterMs = options.cluster.deadAfterMs ?? 7000
 
-    const id = `${options.nodeName}-${randomBytes(4).toString("hex")}`
-    const startedAt = new Date().toISOString()
+    const local = makeLocalNode({ nodeName: options.nodeName, sandboxProcesses: options.sandboxProcesses, tags: options.cluster.tags, capacity: options.cluster.capacity })
+    const id = local.id
     const deployments = new Map<string, Verdict>()
     const nodes = new Map<string, NodeRecord>()
     const placements = new Map<string, PlacementClaim>()
@@ -104,33 +103,8 @@ export const joinCluster = (
     const wake = yield* Queue.sliding<void>(1)
     const changed = Effect.asVoid(Queue.offer(wake, undefined))
 
-    const summaries = Effect.map(supervisor.list, (reports) =>
-      reports.map(
-        ({ status }): NodeWorkload => ({
-          name: status.name,
-          revision: status.revision,
-          state: status.state,
-          running: status.replicas.running,
-          reason: status.reason,
-          invocations: status.invocations,
-          errors: status.errors
-        })
-      )
-    )
-
     const heartbeat = Effect.gen(function* () {
-      const record: NodeRecord = {
-        id,
-        name: options.nodeName,
-        tags: [...(options.cluster.tags ?? [])],
-        capacity: options.cluster.capacity ?? 64,
-        sandboxProcesses: options.sandboxProcesses,
-        version: runtimeVersion,
-        startedAt,
-        heartbeatAt: Date.now(),
-        draining,
-        workloads: yield* summaries
-      }
+      const record = local.record(yield* supervisor.list, draining)
       nodes.set(id, record)
       yield* Effect.tryPromise(() => nodesBucket.put(id, encoder.encode(JSON.stringify(record)))).pipe(
         Effect.catchAll((error) => Effect.logWarning("heartbeat not stored").pipe(Effect.annotateLogs({ error: error.message })))
