@@ -30,10 +30,13 @@ export const timeoutFailure = (timeoutMs: number): Failure => failure("timeout",
 
 const memoryMessages = ["memory limit", "Array buffer allocation failed", "Unable to deserialize cloned data"]
 
+/** "was disposed during execution": the call was running (or waiting on a promise) when the isolate went. */
+const lostMessages = ["Isolate is disposed", "Isolate was disposed", "Promise was abandoned"]
+
 /** Maps an isolated-vm rejection to a failure (deadlines are the watchdog's, so no timeouts come from here). */
 export const classifyIsolateError = (message: string): Failure => {
   if (memoryMessages.some((text) => message.includes(text))) return failure("memory_limit")
-  if (message.includes("Isolate is disposed") || message.includes("Promise was abandoned")) return failure("isolate_lost", message)
+  if (lostMessages.some((text) => message.includes(text))) return failure("isolate_lost", message)
   return failure("internal_error", message)
 }
 

@@ -5,13 +5,16 @@
  * `__nexInstall(call, name, node)`, which the host calls once per isolate with the workload's only
  * host-call Reference. The Reference stays in this closure: user code gets plain functions (`ctx`,
  * `console`, `setTimeout`) that call it with copied arguments, turning `{ok:false}` envelopes into
- * guest-created Errors. `__nexInstall` returns `[dispatch, setConfig, bindingState, whenBound]` to the host and
+ * guest-created Errors. `__nexInstall` returns `[dispatch, setConfig, bindingState, whenBound, dispatchAll,
+ * outcomeOf]` to the host and
  * defines `__nexBind`, which the generated entry module calls with the workload's namespace once its
  * top-level await (if any) finished; `dispatch` waits for that.
  *
  * Protocol with the host (see Sandbox.ts):
  * - dispatch(invocation, kind, subject, reply, data, headerPairs) with kind 0 = message, 1 = config
  *   change; resolves to [0] (no body), [1, text], [2, bytes] or [3, errorMessage].
+ * - dispatchAll([[invocation, kind, subject, reply, data, headerPairs], ...]) resolves to one outcome
+ *   per call, [4] for a call still running; outcomeOf(invocation) then resolves to that call's outcome.
  * - host call: call(operation, invocation, ...arguments) → {ok:true, value} | {ok:false, code, message}.
  *
  * The source avoids backticks and dollar-brace so it can live in this template literal.
@@ -243,6 +246,9 @@ export const preludeSource = `(() => {
   };
 
   const maximumLogLength = 16384;
+  const stillRunning = [4];
+  // Enough for a handler that returns without waiting on the host (a few awaits of settled values).
+  const batchTurns = 16;
 
   const install = (call, name, node) => {
     delete global.__nexInstall;
@@ -409,6 +415,35 @@ export const preludeSource = `(() => {
       }
     };
 
+    // A batch returns once its calls finished, or after a few microtask turns: a call still running
+    // then reports [4] and its promise waits here until the host asks for it with outcomeOf.
+    const running = new Map();
+    const dispatchAll = async (calls) => {
+      const outcomes = [];
+      let unfinished = calls.length;
+      let collecting = true;
+      for (let index = 0; index < calls.length; index++) {
+        const call = calls[index];
+        outcomes.push(stillRunning);
+        const outcome = dispatch(call[0], call[1], call[2], call[3], call[4], call[5]);
+        running.set(call[0], outcome);
+        outcome.then((result) => {
+          if (!collecting) return;
+          running.delete(call[0]);
+          outcomes[index] = result;
+          unfinished--;
+        });
+      }
+      for (let turn = 0; turn < batchTurns && unfinished > 0; turn++) await undefined;
+      collecting = false;
+      return outcomes;
+    };
+    const outcomeOf = (invocation) => {
+      const outcome = running.get(invocation);
+      running.delete(invocation);
+      return outcome === undefined ? [3, "unknown invocation"] : outcome;
+    };
+
     const setConfig = (text) => {
       try {
         config = deepFreeze(parseJson(text));
@@ -428,7 +463,7 @@ export const preludeSource = `(() => {
       return bindingState();
     };
 
-    return [dispatch, setConfig, bindingState, whenBound];
+    return [dispatch, setConfig, bindingState, whenBound, dispatchAll, outcomeOf];
   };
   defineProperty(global, "__nexInstall", { configurable: true, value: install });
 })();

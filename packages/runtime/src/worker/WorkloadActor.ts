@@ -8,7 +8,7 @@ import type { LogPublisher } from "./LogPublisher.ts"
 import { Mailbox, type MailboxItem } from "./Mailbox.ts"
 import { bytesOf } from "./MessageParts.ts"
 import { Permissions } from "./Permissions.ts"
-import { type HeaderPairs, type InvocationKind, invocationKind, type Sandbox } from "./Sandbox.ts"
+import { type GuestCall, type GuestOutcome, type HeaderPairs, type InvocationKind, invocationKind, type Sandbox } from "./Sandbox.ts"
 import type { SparePool } from "./SparePool.ts"
 import type { Deadline, Watchdog } from "./Watchdog.ts"
 import type { WorkloadStats } from "./WorkerProtocol.ts"
@@ -75,6 +75,7 @@ export class WorkloadActor implements WorkloadScope {
   #lostCpuTimeNs = 0
   #lastActive = 0
   #ranSinceStats = false
+  #pumpScheduled = false
 
   private constructor(spec: DeploymentSpec, code: string, environment: ActorEnvironment) {
     this.spec = spec
@@ -108,7 +109,7 @@ export class WorkloadActor implements WorkloadScope {
   /** Queues an item; false when the mailbox is full or the workload is stopping. */
   offer(item: ActorItem): boolean {
     if (this.#stopping || !this.#mailbox.offer(item)) return false
-    this.#pump()
+    this.#schedulePump()
     return true
   }
 
@@ -180,18 +181,32 @@ export class WorkloadActor implements WorkloadScope {
     }
   }
 
-  #pump(): void {
-    const sandbox = this.#sandbox
-    if (sandbox === undefined) return
-    while (this.#inFlight < this.spec.concurrency && this.#sandbox === sandbox) {
-      const item = this.#mailbox.take()
-      if (item === undefined) return
-      this.#run(sandbox, item)
-    }
+  /** Items that arrive together (one socket read, or finishing together) start with one isolate call. */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return
+    this.#pumpScheduled = true
+    queueMicrotask(this.#pump)
   }
 
-  #run(sandbox: Sandbox, item: ActorItem): void {
-    const id = this.#nextInvocation++
+  readonly #pump = (): void => {
+    this.#pumpScheduled = false
+    const sandbox = this.#sandbox
+    if (sandbox === undefined) return
+    const calls: GuestCall[] = []
+    const settles: Array<(result: GuestOutcome) => void> = []
+    while (this.#inFlight < this.spec.concurrency) {
+      const item = this.#mailbox.take()
+      if (item === undefined) break
+      const id = this.#nextInvocation++
+      calls.push([id, item.kind, item.subject, item.reply ?? "", item.data, item.headers])
+      settles.push(this.#start(sandbox, item, id))
+    }
+    if (calls.length === 1) sandbox.invoke(...calls[0]).then(settles[0])
+    else if (calls.length > 1) sandbox.invokeAll(calls, (index, outcome) => settles[index](outcome))
+  }
+
+  /** Records an invocation about to run and returns what settles it with the guest's outcome. */
+  #start(sandbox: Sandbox, item: ActorItem, id: number): (result: GuestOutcome) => void {
     const startedAt = performance.now()
     const invocation = new Invocation(id, startedAt + this.spec.timeoutMs, item.reply)
     this.#invocations.set(id, invocation)
@@ -209,7 +224,7 @@ export class WorkloadActor implements WorkloadScope {
       this.#record(item, outcome, performance.now() - startedAt)
       item.complete(outcome)
       if (this.#inFlight === 0 && this.#whenIdle !== undefined) this.#whenIdle()
-      else this.#pump()
+      else this.#schedulePump()
     }
     // Past its deadline the invocation may be spinning (before or after an await): only disposal stops that.
     const deadline: Deadline = {
@@ -220,12 +235,12 @@ export class WorkloadActor implements WorkloadScope {
       }
     }
     this.#environment.watchdog.watch(deadline)
-    sandbox.invoke(id, item.kind, item.subject, item.reply ?? "", item.data, item.headers).then((result) => {
+    return (result) => {
       if (result.ok) return finish({ ok: true, body: bytesOf(result.body) })
       finish(result)
       // A guest that caught its own allocation failure still holds a full heap: recycle it too.
       if (sandbox.isDisposed || result.failure.code === "memory_limit") this.#lose(sandbox, failureText(result.failure))
-    })
+    }
   }
 
   #record(item: ActorItem, outcome: Outcome, milliseconds: number): void {
@@ -266,7 +281,7 @@ export class WorkloadActor implements WorkloadScope {
           if (this.#stopping) return sandbox.dispose()
           this.#sandbox = sandbox
           if (this.#sandboxConfig !== this.#configText) this.#configChanged(this.#configText)
-          this.#pump()
+          this.#schedulePump()
         },
         (error: unknown) => {
           this.#environment.logs.log(this.name, this.revision, "error", `could not restart: ${error instanceof Error ? error.message : String(error)}`)
@@ -298,7 +313,7 @@ export class WorkloadActor implements WorkloadScope {
           },
           true
         )
-        this.#pump()
+        this.#schedulePump()
       },
       () => undefined
     )
