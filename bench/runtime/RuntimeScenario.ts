@@ -6,13 +6,15 @@ export interface RuntimeBudget {
   readonly jobMessages: number
   readonly idleWorkloads: number
   readonly configChanges: number
+  /** Node SIGKILLs in the cluster failover scenarios. */
+  readonly failovers: number
 }
 
 /** `--quick` scales every count down about tenfold (100 idle workloads instead of 1,000). */
 export const runtimeBudget = (quick: boolean): RuntimeBudget =>
   quick
-    ? { coldStarts: 30, deploys: 5, requests: 1000, jobMessages: 1000, idleWorkloads: 100, configChanges: 20 }
-    : { coldStarts: 200, deploys: 30, requests: 10_000, jobMessages: 10_000, idleWorkloads: 1000, configChanges: 200 }
+    ? { coldStarts: 30, deploys: 5, requests: 1000, jobMessages: 1000, idleWorkloads: 100, configChanges: 20, failovers: 3 }
+    : { coldStarts: 200, deploys: 30, requests: 10_000, jobMessages: 10_000, idleWorkloads: 1000, configChanges: 200, failovers: 10 }
 
 /** The bound a figure must stay within: on its own value, or on its ratio to the reference. */
 export interface Target {

@@ -2,6 +2,7 @@ import type { RuntimeScenario } from "../runtime/RuntimeScenario.ts"
 import { runtimeCluster } from "./runtimeCluster.ts"
 import { runtimeColdStart } from "./runtimeColdStart.ts"
 import { runtimeConfigChange } from "./runtimeConfigChange.ts"
+import { runtimeCronFailover } from "./runtimeCronFailover.ts"
 import { runtimeDeploy } from "./runtimeDeploy.ts"
 import { runtimeIdleWorkloads } from "./runtimeIdleWorkloads.ts"
 import { runtimeJob } from "./runtimeJob.ts"
@@ -15,5 +16,6 @@ export const runtimeScenarios: ReadonlyArray<RuntimeScenario> = [
   runtimeJob,
   runtimeConfigChange,
   runtimeIdleWorkloads,
-  runtimeCluster
+  runtimeCluster,
+  runtimeCronFailover
 ]
