@@ -1,9 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node"
-import { Api, deployWorkload, subjects, WorkloadConfig } from "@nex/runtime"
+import { deployWorkload, WorkloadConfig } from "@nex/runtime"
 import { Effect } from "effect"
 import { repoRoot } from "../../test/support/nexNode.ts"
 import { startNatsCluster } from "../../test/support/natsCluster.ts"
-import { type ClusterNodeProcess, startClusterNode, steadyLoad } from "../../test/cluster/clusterNodes.ts"
+import { type ClusterNodeProcess, replicaStatuses, startClusterNode, steadyLoad } from "../../test/cluster/clusterNodes.ts"
 import { client as connectClient } from "../../test/runtime/runtimeHarness.ts"
 import { workloadFile } from "../runtime/RuntimeNode.ts"
 import type { RuntimeScenario } from "../runtime/RuntimeScenario.ts"
@@ -21,16 +21,11 @@ const deploy = (connection: NatsConnection, name: string, workload: string, repl
     })
   )
 
-const replicas = async (connection: NatsConnection, name: string): Promise<ReadonlyArray<Api.ReplicaStatus>> => {
-  const reply = Api.InfoResponse.parse((await connection.request(subjects.api.info, JSON.stringify({ name }), { timeout: 5000 })).json())
-  return reply.status.placements ?? []
-}
-
 /** Polls until every replica runs on a node other than `excluded`; resolves to the time it took (ms). */
 const untilAllRunning = async (connection: NatsConnection, name: string, count: number, excluded?: string, timeoutMs = 60_000): Promise<number> => {
   const startedAt = performance.now()
   for (;;) {
-    const now = await replicas(connection, name).catch(() => [])
+    const now = await replicaStatuses(connection, name).catch(() => [])
     if (now.length === count && now.every((replica) => replica.state === "running" && replica.node !== excluded)) return performance.now() - startedAt
     if (performance.now() - startedAt > timeoutMs) throw new Error(`replicas not running after ${timeoutMs} ms: ${JSON.stringify(now)}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
@@ -71,7 +66,7 @@ export const runtimeCluster: RuntimeScenario = {
       await untilAllRunning(connection, "echo", 2)
       const load = steadyLoad(connection, "echo", failoverRate)
       await new Promise((resolve) => setTimeout(resolve, 1000))
-      const victim = (await replicas(connection, "echo"))[0].node
+      const victim = (await replicaStatuses(connection, "echo"))[0].node
       await nodes.find((node) => node.name === victim)?.process.stop("SIGKILL")
       const failoverMs = await untilAllRunning(connection, "echo", 2, victim)
       const { sent, failures } = await load.stop()

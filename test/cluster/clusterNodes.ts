@@ -1,8 +1,15 @@
 import type { NatsConnection } from "@nats-io/transport-node"
+import { Api, subjects } from "@nex/runtime"
 import { join } from "node:path"
 import { eventually, nexEntry, repoRoot, spawnProcess, type Spawned } from "../support/index.ts"
 
 export const nodeConfig = join(import.meta.dirname, "fixtures", "node.config.ts")
+
+/** Where each replica of the workload runs, and its state, as `nex info` reports it. */
+export const replicaStatuses = async (connection: NatsConnection, name: string, timeout = 5000): Promise<ReadonlyArray<Api.ReplicaStatus>> => {
+  const reply = Api.InfoResponse.parse((await connection.request(subjects.api.info, JSON.stringify({ name }), { timeout })).json())
+  return reply.status.placements ?? []
+}
 
 export interface ClusterNodeProcess {
   readonly name: string

@@ -1,8 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node"
-import { Api, subjects } from "@nex/runtime"
+import type { Api } from "@nex/runtime"
 import { startNatsCluster } from "../support/natsCluster.ts"
 import { client, deploy } from "../runtime/runtimeHarness.ts"
-import { type ClusterNodeProcess, startClusterNode } from "./clusterNodes.ts"
+import { type ClusterNodeProcess, replicaStatuses, startClusterNode } from "./clusterNodes.ts"
 
 /** What a run of `cronFailovers` saw of the schedule's firings. */
 export interface FiringSummary {
@@ -46,11 +46,6 @@ export const summarizeFirings = (firings: ReadonlyArray<string>, everyMs: number
 
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds))
 
-const placementsOf = async (connection: NatsConnection, name: string): Promise<ReadonlyArray<Api.ReplicaStatus>> => {
-  const reply = Api.InfoResponse.parse((await connection.request(subjects.api.info, JSON.stringify({ name }), { timeout: 2000 })).json())
-  return reply.status.placements ?? []
-}
-
 /** Polls until `replicas` replicas run on distinct nodes, none of them the node `excludedId`; resolves to them. */
 const untilRunning = async (
   connection: NatsConnection,
@@ -60,7 +55,7 @@ const untilRunning = async (
   excludedId?: string
 ): Promise<ReadonlyArray<Api.ReplicaStatus>> => {
   for (;;) {
-    const now = await placementsOf(connection, name).catch(() => [])
+    const now = await replicaStatuses(connection, name, 2000).catch(() => [])
     const running = now.filter((replica) => replica.state === "running" && replica.nodeId !== undefined && replica.nodeId !== excludedId)
     if (running.length === replicas && new Set(running.map((replica) => replica.nodeId)).size === replicas) return running
     if (Date.now() > deadline) throw new Error(`${name}: ${replicas} replicas not running in time: ${JSON.stringify(now)}`)

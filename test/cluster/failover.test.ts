@@ -6,7 +6,7 @@ import { subjects } from "../../packages/runtime/src/subjects.ts"
 import { eventually, hasNatsServer } from "../support/index.ts"
 import { type NatsCluster, startNatsCluster } from "../support/natsCluster.ts"
 import { client, deploy } from "../runtime/runtimeHarness.ts"
-import { answering, type ClusterNodeProcess, startClusterNode, steadyLoad } from "./clusterNodes.ts"
+import { answering, type ClusterNodeProcess, replicaStatuses, startClusterNode, steadyLoad } from "./clusterNodes.ts"
 
 /** Publishes `count` job messages ("0", "1", ...) to stream TALLY, `perSecond` a second; resolves to how many were stored. */
 const publishJobs = async (connection: NatsConnection, count: number, perSecond: number): Promise<number> => {
@@ -20,14 +20,9 @@ const publishJobs = async (connection: NatsConnection, count: number, perSecond:
   return stored
 }
 
-const replicasOf = async (connection: NatsConnection, name: string): Promise<ReadonlyArray<Api.ReplicaStatus>> => {
-  const info = (await connection.request(subjects.api.info, JSON.stringify({ name }), { timeout: 2000 })).json<Api.InfoResponse>()
-  return info.status.placements ?? []
-}
-
 /** The nodes running the workload's replicas, once all of them run. */
 const runningOn = async (connection: NatsConnection, name: string): Promise<Array<string>> => {
-  const replicas = await replicasOf(connection, name)
+  const replicas = await replicaStatuses(connection, name, 2000)
   if (replicas.length === 0 || replicas.some((replica) => replica.state !== "running")) throw new Error(`not all running: ${JSON.stringify(replicas)}`)
   return replicas.map((replica) => replica.node!)
 }
