@@ -42,6 +42,31 @@ describe.each(diffTargets())("$name", (target) => {
       }
     })
 
+    // Payloads spanning socket reads are assembled in reused buffers, and output chunks are reused
+    // once written: every byte must still arrive as published, on every connection.
+    it.each(officialClients)("$name: delivers a run of mixed-size payloads intact and in order to several subscribers", async (client) => {
+      const publisher = await client.connect({ servers: server().url })
+      const subscribers = await Promise.all([1, 2, 3].map(() => client.connect({ servers: server().url })))
+      try {
+        const collected = subscribers.map((subscriber) => subscribeAndCollect(subscriber, "payload.mixed"))
+        await Promise.all(subscribers.map((subscriber) => subscriber.flush()))
+        const sizes = [5, 70_000, 1000, 200_000, 0, 131_072, 65_536, 17, 300_000, 4096]
+        const payloads = Array.from({ length: 40 }, (_, index) => {
+          const payload = new Uint8Array(sizes[index % sizes.length])
+          for (let offset = 0; offset < payload.length; offset++) payload[offset] = (offset * 7 + index * 13) & 0xff
+          return payload
+        })
+        for (const payload of payloads) publisher.publish("payload.mixed", payload)
+        for (const subscriber of subscribers) await deliveredThrough(publisher, subscriber)
+        for (const received of collected) {
+          expect(received.messages.map((message) => message.data.length)).toEqual(payloads.map((payload) => payload.length))
+          received.messages.forEach((message, index) => expect(Buffer.compare(Buffer.from(message.data), Buffer.from(payloads[index]))).toBe(0))
+        }
+      } finally {
+        await Promise.all([publisher.close(), ...subscribers.map((subscriber) => subscriber.close())])
+      }
+    })
+
     it("answers an oversized PUB from a raw socket with Maximum Payload Violation and closes", async () => {
       const connection = await openRawConnection(server().port)
       try {

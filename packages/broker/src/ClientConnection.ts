@@ -299,7 +299,8 @@ export class ClientConnection implements ParserHandler, Delivery {
   }
 
   private createOutbound(): OutboundBuffer {
-    this.outbound = new OutboundBuffer(1024)
+    // Every buffer taken from it is written with onWritten, which hands it back once the socket is done with it.
+    this.outbound = new OutboundBuffer(1024, { recycle: true })
     return this.outbound
   }
 
@@ -342,6 +343,7 @@ export class ClientConnection implements ParserHandler, Delivery {
 
   /** A write reached the kernel; once the socket holds nothing more, what piled up meanwhile goes out. */
   private writeCompleted(): void {
+    this.outbound?.written()
     if (this.writeBlockedSince === 0 || this.socket.writableLength > 0) return
     this.writeBlockedSince = 0
     this.writePending()

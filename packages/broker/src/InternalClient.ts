@@ -4,7 +4,8 @@ import { type Delivery, Subscription } from "./Subscription.ts"
 
 /**
  * A message as an in-process subscriber sees it. `headers` and `payload` are views into the
- * publisher's buffer, valid only during the callback: copy what you keep.
+ * publisher's buffer, valid only during the callback: that memory is reused for later messages
+ * (a payload spanning two socket reads is assembled in a pooled buffer), so copy what you keep.
  */
 export interface InternalMessage {
   readonly subject: string

@@ -172,3 +172,59 @@ describe("OutboundBuffer", () => {
     expect(readDeliveries(outbound.take()).map((delivered) => delivered.message.length)).toEqual(sizes)
   })
 })
+
+describe("OutboundBuffer with recycling", () => {
+  it("never reuses a chunk while any range of it is pending or being written, and does reuse written ones", () => {
+    let seed = 7
+    const next = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      return seed / 4294967296
+    }
+    // Connections share the pool, so a chunk one of them frees too early would be overwritten by another.
+    const connections = Array.from({ length: 3 }, () => ({
+      outbound: new OutboundBuffer(1024, { recycle: true }),
+      written: [] as Buffer[],
+      inFlight: [] as Array<{ readonly buffer: Buffer; readonly snapshot: string }>,
+      expected: [] as number[]
+    }))
+    const chunksSeen = new Set<ArrayBufferLike>()
+    let reused = 0
+    const complete = (connection: (typeof connections)[number]): void => {
+      const oldest = connection.inFlight.shift()
+      if (oldest === undefined) return
+      expect(oldest.buffer.toString("latin1")).toBe(oldest.snapshot)
+      connection.written.push(Buffer.from(oldest.buffer))
+      connection.outbound.written()
+    }
+    for (let step = 0; step < 20_000; step++) {
+      const connection = connections[Math.floor(next() * connections.length)]
+      const roll = next()
+      if (roll < 0.7) {
+        const size = next() < 0.01 ? 70_000 + Math.floor(next() * 100_000) : Math.floor(next() * 3000)
+        connection.outbound.writeMsg("s", String(step), undefined, Buffer.alloc(size, 0x61 + (step % 26)))
+        connection.expected.push(size)
+      } else if (roll < 0.85) {
+        if (connection.outbound.length === 0) continue
+        const buffers = next() < 0.5 ? [connection.outbound.take()] : connection.outbound.takeChunks()
+        for (const buffer of buffers) {
+          if (buffer.buffer.byteLength >= 64 * 1024) {
+            if (chunksSeen.has(buffer.buffer) && buffer.byteOffset === 0) reused++
+            chunksSeen.add(buffer.buffer)
+          }
+          connection.inFlight.push({ buffer, snapshot: buffer.toString("latin1") })
+        }
+      } else {
+        complete(connection)
+      }
+    }
+    for (const connection of connections) {
+      if (connection.outbound.length > 0) {
+        for (const buffer of connection.outbound.takeChunks()) connection.inFlight.push({ buffer, snapshot: buffer.toString("latin1") })
+      }
+      while (connection.inFlight.length > 0) complete(connection)
+      const sizes = readDeliveries(Buffer.concat(connection.written)).map((delivered) => delivered.message.length)
+      expect(sizes).toEqual(connection.expected)
+    }
+    expect(reused).toBeGreaterThan(0)
+  })
+})

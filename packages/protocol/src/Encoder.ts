@@ -1,3 +1,4 @@
+import { BufferPool } from "./BufferPool.ts"
 import { writeLatin1 } from "./latin1.ts"
 
 export const PING: Buffer = Buffer.from("PING\r\n", "latin1")
@@ -81,14 +82,26 @@ const maxChunkSize = 64 * 1024
 
 const nextPowerOfTwo = (value: number): number => (value <= 1 ? 1 : 2 ** Math.ceil(Math.log2(value)))
 
+/** Full-size chunks that connections have finished writing, shared by every OutboundBuffer that recycles. */
+const chunkPool = new BufferPool({ capacity: 16, minimumSize: maxChunkSize, maximumSize: 4 * maxChunkSize })
+
+/** Stands in the written-order list for output that was copied into a buffer of its own. */
+const noChunk = new ArrayBuffer(0)
+
 /**
  * One connection's pending output, kept as a list of chunks. Bytes are appended to the current
  * chunk; a full chunk is queued as it is and a new one started, so pending bytes are never copied
  * again however long the backlog grows. take() and takeChunks() hand the pending ranges over and
  * later writes continue after them, so memory already handed out is never written again.
+ *
+ * With `recycle`, the owner promises to call written() once for every buffer take() or takeChunks()
+ * handed out, in the same order, once nothing reads it any more (a socket write's callback); chunks
+ * of 64 KiB and more then go back to a shared pool instead of to the collector.
  */
 export class OutboundBuffer {
   private readonly initialSize: number
+  /** With recycling: the chunk behind every buffer handed out and not yet written, oldest first. */
+  private readonly handedOut: ArrayBufferLike[] | undefined
   /** Full chunks waiting to be taken, oldest first. */
   private queued: Buffer[] = []
   private queuedBytes = 0
@@ -98,8 +111,32 @@ export class OutboundBuffer {
   /** Bytes handed over by the last take: a fresh chunk starts at that size, so a steady stream needs one chunk per turn. */
   private recentOutput = 0
 
-  constructor(initialSize = 32 * 1024) {
+  constructor(initialSize = 32 * 1024, options: { readonly recycle?: boolean } = {}) {
     this.initialSize = Math.max(64, initialSize)
+    this.handedOut = options.recycle === true ? [] : undefined
+  }
+
+  /** The oldest buffer handed out and not yet written is written: its chunk may be reused once no other part of it is pending. */
+  written(): void {
+    const handedOut = this.handedOut
+    if (handedOut === undefined || handedOut.length === 0) return
+    this.recycleIfIdle(handedOut.shift() as ArrayBufferLike)
+  }
+
+  /**
+   * Gives `chunk` to the pool unless it is still written into, queued or being written. The ranges
+   * of one chunk are handed out one after another, so a pending one sits at either end of handedOut.
+   */
+  private recycleIfIdle(chunk: ArrayBufferLike): void {
+    const handedOut = this.handedOut
+    if (handedOut === undefined || chunk === this.buffer.buffer) return
+    if (this.queued.length > 0 && this.queued[0].buffer === chunk) return
+    if (handedOut.length > 0 && (handedOut[0] === chunk || handedOut[handedOut.length - 1] === chunk)) return
+    chunkPool.give(chunk)
+  }
+
+  private handOut(chunk: ArrayBufferLike): void {
+    this.handedOut?.push(chunk)
   }
 
   /** Bytes written and not yet taken. */
@@ -162,8 +199,18 @@ export class OutboundBuffer {
   /** Hands over the pending bytes as one buffer (the caller owns them) and leaves this buffer empty. Copies only when isChunked. */
   take(): Buffer {
     if (this.queued.length === 0) return this.takeCurrent()
-    const chunks = this.takeChunks()
-    return Buffer.concat(chunks, this.recentOutput)
+    const handedOut = this.handedOut
+    const before = handedOut?.length ?? 0
+    const joined = Buffer.concat(this.takeChunks(), this.recentOutput)
+    if (handedOut !== undefined) {
+      // The chunks were copied, so they are free now; the copy is written in their place.
+      const copied = handedOut.splice(before)
+      for (let index = 0; index < copied.length; index++) {
+        if (index + 1 === copied.length || copied[index + 1] !== copied[index]) this.recycleIfIdle(copied[index])
+      }
+      handedOut.push(noChunk)
+    }
+    return joined
   }
 
   /** Hands over the pending bytes as the chunks they were written in, oldest first, and leaves this buffer empty. */
@@ -172,6 +219,7 @@ export class OutboundBuffer {
     let total = this.queuedBytes
     this.queued = []
     this.queuedBytes = 0
+    for (let index = 0; index < chunks.length; index++) this.handOut(chunks[index].buffer)
     if (this.end > this.start) {
       const current = this.takeCurrent()
       chunks.push(current)
@@ -183,6 +231,7 @@ export class OutboundBuffer {
 
   private takeCurrent(): Buffer {
     const pending = this.buffer.subarray(this.start, this.end)
+    this.handOut(this.buffer.buffer)
     this.start = this.end
     this.recentOutput = pending.length
     // Keep the chunk while its tail can take another turn like this one, else start afresh next time:
@@ -199,12 +248,16 @@ export class OutboundBuffer {
 
   private reserve(needed: number): void {
     if (this.end + needed <= this.buffer.length) return
-    if (this.end > this.start) {
-      this.queued.push(this.buffer.subarray(this.start, this.end))
+    const previous = this.buffer
+    const previousPending = this.end > this.start
+    if (previousPending) {
+      this.queued.push(previous.subarray(this.start, this.end))
       this.queuedBytes += this.end - this.start
     }
-    const grown = Math.max(this.initialSize, nextPowerOfTwo(this.recentOutput), 2 * this.buffer.length)
-    this.buffer = Buffer.allocUnsafe(Math.max(needed, Math.min(maxChunkSize, grown)))
+    const grown = Math.max(this.initialSize, nextPowerOfTwo(this.recentOutput), 2 * previous.length)
+    const size = Math.max(needed, Math.min(maxChunkSize, grown))
+    this.buffer = this.handedOut === undefined || size < maxChunkSize ? Buffer.allocUnsafe(size) : chunkPool.take(size)
+    if (!previousPending) this.recycleIfIdle(previous.buffer)
     this.start = 0
     this.end = 0
   }

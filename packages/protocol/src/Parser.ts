@@ -1,10 +1,11 @@
+import { BufferPool } from "./BufferPool.ts"
 import { Latin1Interner, readLatin1 } from "./latin1.ts"
 
 /** What the parser reports, one call per complete client operation. */
 export interface ParserHandler {
   /** Raw JSON text after `CONNECT ` (decoded as UTF-8, as JSON is). */
   connect(json: string): void
-  /** The payload is `[start, end)` of `buffer`, lent only for the call (no copy, no view allocated). */
+  /** The payload is `[start, end)` of `buffer`, lent only for the call (no copy, no view allocated): the memory is reused afterwards. */
   pub(subject: string, reply: string | undefined, buffer: Buffer, start: number, end: number): void
   /** `[start, end)` of `buffer` is the header block followed by the payload (total bytes), lent only for the call. */
   hpub(subject: string, reply: string | undefined, headerSize: number, buffer: Buffer, start: number, end: number): void
@@ -141,6 +142,13 @@ const parseSize = (bytes: Uint8Array, start: number, end: number): number => {
 const emptyPayload = Buffer.alloc(0)
 
 /**
+ * Buffers that payloads spanning two reads are assembled in, shared by every parser: a payload is
+ * lent to the handler only for the call, so its buffer is reused by the next one (a stream of
+ * 128 KiB publishes would otherwise allocate 128 KiB per message).
+ */
+const assemblyBuffers = new BufferPool({ capacity: 8, minimumSize: 16 * 1024, maximumSize: 1024 * 1024 })
+
+/**
  * Shared by all parsers (JavaScript runs them one at a time): a subject published again, from any
  * connection, comes back as the same string, so routing's map lookups reuse its computed hash.
  */
@@ -171,7 +179,9 @@ export class Parser {
   private subject = ""
   private reply: string | undefined = undefined
   private headerSize = -1
+  /** Where the held payload is assembled: a pooled buffer, possibly longer than payloadSize. */
   private payload: Buffer = emptyPayload
+  private payloadSize = 0
   private payloadLength = 0
 
   constructor(handler: ParserHandler, options: { maxControlLine: number; maxPayload: number }) {
@@ -268,11 +278,11 @@ export class Parser {
           index = this.readControlLine(chunk, index)
           break
         case MSG_PAYLOAD: {
-          const count = Math.min(this.payload.length - this.payloadLength, length - index)
+          const count = Math.min(this.payloadSize - this.payloadLength, length - index)
           chunk.copy(this.payload, this.payloadLength, index, index + count)
           this.payloadLength += count
           index += count
-          if (this.payloadLength === this.payload.length) this.state = MSG_END_R
+          if (this.payloadLength === this.payloadSize) this.state = MSG_END_R
           break
         }
         case MSG_END_R:
@@ -408,18 +418,20 @@ export class Parser {
     this.subject = subject
     this.reply = reply
     this.headerSize = headerSize
-    this.payload = size === 0 ? emptyPayload : Buffer.allocUnsafe(size)
+    this.payload = size === 0 ? emptyPayload : assemblyBuffers.take(size)
+    this.payloadSize = size
     this.payloadLength = 0
     this.state = size === 0 ? MSG_END_R : MSG_PAYLOAD
     return payloadStart
   }
 
   private deliverHeldMessage(): void {
-    const { subject, reply, headerSize, payload } = this
+    const { subject, reply, headerSize, payload, payloadSize } = this
     this.state = OP_START
     this.release()
-    if (headerSize >= 0) this.handler.hpub(subject, reply, headerSize, payload, 0, payload.length)
-    else this.handler.pub(subject, reply, payload, 0, payload.length)
+    if (headerSize >= 0) this.handler.hpub(subject, reply, headerSize, payload, 0, payloadSize)
+    else this.handler.pub(subject, reply, payload, 0, payloadSize)
+    if (payloadSize > 0) assemblyBuffers.give(payload.buffer)
   }
 
   /** SUB `subject [queue] sid` */
