@@ -38,6 +38,7 @@ interface Pending {
 }
 
 interface Candidate {
+  /** Lent by the store: used at once, never kept. */
   readonly message: StoredMessage
   readonly deliveryCount: number
   readonly kind: "redelivery" | "lastPerSubject" | "new"
@@ -429,7 +430,7 @@ export class Consumer implements InterestWaiter {
         this.exhaust(seq)
         continue
       }
-      const message = store.get(seq)
+      const message = store.get(seq, "lend")
       if (message === undefined) {
         this.dropFromRedelivery()
         this.forget(seq)
@@ -445,14 +446,14 @@ export class Consumer implements InterestWaiter {
     const lastPerSubject = this.lastPerSubject
     if (lastPerSubject !== undefined) {
       while (lastPerSubject.index < lastPerSubject.seqs.length) {
-        const message = store.get(lastPerSubject.seqs[lastPerSubject.index])
+        const message = store.get(lastPerSubject.seqs[lastPerSubject.index], "lend")
         if (message !== undefined) return { message, deliveryCount: 1, kind: "lastPerSubject" }
         lastPerSubject.index++
       }
       this.lastPerSubject = undefined
       if (this.streamPosition <= lastPerSubject.resume) this.streamPosition = lastPerSubject.resume + 1
     }
-    const message = store.nextMatching(this.streamPosition, this.filter)
+    const message = store.nextMatching(this.streamPosition, this.filter, "lend")
     if (message === undefined) {
       const lastSeq = store.state().lastSeq
       if (this.streamPosition <= lastSeq) this.streamPosition = lastSeq + 1

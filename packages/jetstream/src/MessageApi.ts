@@ -33,13 +33,14 @@ const lookupOf = (body: MessageGetRequest): Lookup | "bad" => {
   }
 }
 
+/** The message, lent by the store: both callers encode it at once. */
 const find = (stream: Stream, lookup: Lookup): StoredMessage | undefined => {
   const store = stream.store
-  if (lookup.last_by_subj !== undefined) return store.lastBySubject(lookup.last_by_subj)
+  if (lookup.last_by_subj !== undefined) return store.lastBySubject(lookup.last_by_subj, "lend")
   const from = lookup.start_time !== undefined ? store.firstSeqAtOrAfter(lookup.start_time) : Math.max(lookup.seq ?? 1, 1)
   if (from === undefined) return undefined
-  if (lookup.next_by_subj !== undefined) return store.nextMatching(from, lookup.next_by_subj)
-  return lookup.start_time !== undefined ? store.nextMatching(from) : store.get(from)
+  if (lookup.next_by_subj !== undefined) return store.nextMatching(from, lookup.next_by_subj, "lend")
+  return lookup.start_time !== undefined ? store.nextMatching(from, undefined, "lend") : store.get(from, "lend")
 }
 
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64")

@@ -171,12 +171,12 @@ export class Stream implements ConsumerHost {
     if (from === undefined) return
     const lastSeq = this.store.state().lastSeq
     for (let seq = this.store.nextSeqWithHeaders(from); seq !== undefined && seq <= lastSeq; seq = this.store.nextSeqWithHeaders(seq + 1)) {
-      const message = this.store.get(seq)
+      const message = this.store.get(seq, "lend")
       if (message?.headers === undefined) continue
       const id = findHeader(message.headers, "Nats-Msg-Id")
       if (id !== undefined) this.deduplicator.remember(id, seq, message.timestamp / 1e6)
     }
-    const last = this.store.get(lastSeq)
+    const last = this.store.get(lastSeq, "lend")
     this.lastMessageId = last?.headers === undefined ? "" : (findHeader(last.headers, "Nats-Msg-Id") ?? "")
   }
 
@@ -293,7 +293,8 @@ export class Stream implements ConsumerHost {
   acknowledged(consumer: Consumer, seq: number): void {
     if (this.config.retention === "limits") return
     if (this.config.retention === "interest") {
-      const message = this.store.get(seq)
+      // Only the subject is read: nothing needs a copy of the payload.
+      const message = this.store.get(seq, "lend")
       if (message === undefined) return
       for (const other of this.consumers.values()) {
         if (other !== consumer && other.needsAck(seq, message.subject)) return
@@ -310,7 +311,7 @@ export class Stream implements ConsumerHost {
       return
     }
     for (let seq = this.store.nextMatchingSeq(from); seq !== undefined; seq = this.store.nextMatchingSeq(seq + 1)) {
-      const message = this.store.get(seq)
+      const message = this.store.get(seq, "lend")
       if (message === undefined) continue
       let needed = false
       for (const consumer of this.consumers.values()) {

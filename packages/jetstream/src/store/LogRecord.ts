@@ -1,5 +1,5 @@
 import { crc32 } from "node:zlib"
-import type { StoredMessage } from "./MessageStore.ts"
+import type { ReadMode, StoredMessage } from "./MessageStore.ts"
 
 /*
  * Segment file: a 16-byte header ("NEXSEG01", format version, reserved), then records.
@@ -113,22 +113,29 @@ export const recordSubjectLength = (buffer: Buffer, offset: number): number => b
 export const recordHeadersLength = (buffer: Buffer, offset: number): number => buffer.readUInt32LE(offset + 12)
 export const recordHasHeaders = (buffer: Buffer, offset: number): boolean => (buffer[offset + 9] & 1) === 1
 
-/** Decodes a checked message record, copying its bytes out of `buffer`. */
-export const readMessageRecord = (buffer: Buffer, offset: number): StoredMessage => {
+/**
+ * Decodes a checked message record. "copy" copies its bytes out of `buffer`; "lend" returns views
+ * into `buffer` (headers and data adjacent, as the record keeps them), valid while it is unchanged.
+ */
+export const readMessageRecord = (buffer: Buffer, offset: number, mode: ReadMode = "copy"): StoredMessage => {
   const length = recordLength(buffer, offset)
   const subjectLength = recordSubjectLength(buffer, offset)
   const headersLength = recordHeadersLength(buffer, offset)
   const subjectStart = offset + messageHeaderSize
   const headersStart = subjectStart + subjectLength
-  const dataStart = headersStart + headersLength
-  const hasHeaders = recordHasHeaders(buffer, offset)
-  const bytes = new Uint8Array(offset + length - headersStart)
-  bytes.set(buffer.subarray(headersStart, offset + length))
+  const end = offset + length
+  let bytes: Uint8Array
+  if (mode === "lend") {
+    bytes = buffer.subarray(headersStart, end)
+  } else {
+    bytes = new Uint8Array(end - headersStart)
+    bytes.set(buffer.subarray(headersStart, end))
+  }
   return {
     seq: recordSeq(buffer, offset),
     subject: buffer.toString("utf8", subjectStart, headersStart),
-    headers: hasHeaders ? bytes.subarray(0, headersLength) : undefined,
-    data: bytes.subarray(dataStart - headersStart),
+    headers: recordHasHeaders(buffer, offset) ? bytes.subarray(0, headersLength) : undefined,
+    data: bytes.subarray(headersLength),
     timestamp: recordTimestamp(buffer, offset)
   }
 }

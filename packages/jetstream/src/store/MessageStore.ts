@@ -13,6 +13,14 @@ export interface StoredMessage {
   readonly timestamp: number
 }
 
+/**
+ * How a read hands out message bytes. "copy" (the default): bytes later store calls leave alone
+ * (a memory store hands out the ones it keeps). "lend": possibly views into a read buffer shared
+ * by every store, valid only until the next call into any store; use them at once, copy what you
+ * keep. Delivery lends, so reading a large object allocates nothing per message.
+ */
+export type ReadMode = "copy" | "lend"
+
 /** Stream limits as the store enforces them; a value ≤ 0 means unlimited. */
 export interface StoreLimits {
   readonly maxMsgs: number
@@ -103,16 +111,17 @@ export interface MessageStore {
   readonly kind: "memory" | "file"
   /** Assigns the next sequence (synchronously) and stores the message, or refuses it. */
   append(subject: string, headers: Uint8Array | undefined, data: Uint8Array, timestamp?: number): AppendResult
-  get(seq: number): StoredMessage | undefined
+  /** The message at `seq`, if it is there and reads back intact. */
+  get(seq: number, mode?: ReadMode): StoredMessage | undefined
   /** The first sequence ≥ fromSeq whose subject matches, without loading any payload. */
   nextMatchingSeq(fromSeq: number, filter?: FilterInput): number | undefined
   /** The first sequence ≥ fromSeq of a message with headers, without loading any (e.g. to find Nats-Msg-Ids). */
   nextSeqWithHeaders(fromSeq: number): number | undefined
   /** The first readable message ≥ fromSeq whose subject matches. */
-  nextMatching(fromSeq: number, filter?: FilterInput): StoredMessage | undefined
+  nextMatching(fromSeq: number, filter?: FilterInput, mode?: ReadMode): StoredMessage | undefined
   /** The sequence of the newest message matching `filter` (wildcards allowed), or 0. */
   lastSeqBySubject(filter: FilterInput): number
-  lastBySubject(filter: FilterInput): StoredMessage | undefined
+  lastBySubject(filter: FilterInput, mode?: ReadMode): StoredMessage | undefined
   /** The last sequence of every subject matching `filter`, ascending (last_per_subject, multi_last). */
   lastSeqsBySubject(filter?: FilterInput): number[]
   /** The first sequence whose timestamp is ≥ `timestamp` (ns), or undefined. */

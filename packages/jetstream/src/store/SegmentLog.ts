@@ -16,7 +16,7 @@ import {
   writeRemovalRecord
 } from "./LogRecord.ts"
 import type { MessageIndex } from "./MessageIndex.ts"
-import type { StoredMessage } from "./MessageStore.ts"
+import type { ReadMode, StoredMessage } from "./MessageStore.ts"
 import type { PayloadStore } from "./StoreEngine.ts"
 
 /** When an append is acknowledged: after an fdatasync covers it, after its write, or the same with no periodic sync. */
@@ -85,6 +85,8 @@ const windows: ReadWindow[] = Array.from({ length: 16 }, () => ({
   buffer: Buffer.alloc(0)
 }))
 let nextWindow = 0
+/** The window the last read used. */
+let lastWindow: ReadWindow | undefined = undefined
 
 /** Pending bytes beyond which a batch is written at once instead of when its appends are done. */
 const eagerFlushBytes = 1 << 20
@@ -199,7 +201,7 @@ export class SegmentLog implements PayloadStore {
     return location
   }
 
-  read(seq: number, location: number): StoredMessage | undefined {
+  read(seq: number, location: number, mode: ReadMode): StoredMessage | undefined {
     const segment = this.segmentOf(seq)
     if (segment === undefined) return undefined
     let buffer: Buffer
@@ -209,6 +211,8 @@ export class SegmentLog implements PayloadStore {
       buffer = this.pending
       offset = location - segment.size
       available = this.pendingLength - offset
+      // The next append may overwrite the pending buffer, so its records are never lent.
+      mode = "copy"
     } else {
       const window = this.windowFor(segment, location)
       buffer = window.buffer
@@ -224,7 +228,7 @@ export class SegmentLog implements PayloadStore {
       this.corruptReads++
       return undefined
     }
-    return readMessageRecord(buffer, offset)
+    return readMessageRecord(buffer, offset, mode)
   }
 
   removed(seq: number, location: number, erase: boolean): void {
@@ -507,19 +511,34 @@ export class SegmentLog implements PayloadStore {
     return undefined
   }
 
+  /**
+   * A window holding the whole record at `position`. A miss reads a fresh window from there; when
+   * an earlier window showed the record to be large, it reads just the record and the next one's
+   * header, so a scan over large records reads each byte once.
+   */
   private windowFor(segment: Segment, position: number): ReadWindow {
+    let knownLength = 0
     for (const window of windows) {
       if (window.segment !== segment || position < window.start) continue
       const offset = position - window.start
       if (offset + messageHeaderSize > window.length) continue
-      if (offset + recordLength(window.buffer, offset) <= window.length) return window
+      const length = recordLength(window.buffer, offset)
+      if (offset + length <= window.length) return (lastWindow = window)
+      knownLength = length
     }
+    // Never the window just read from: its record may still be lent out.
+    if (windows[nextWindow] === lastWindow) nextWindow = (nextWindow + 1) % windows.length
     const window = windows[nextWindow]
     nextWindow = (nextWindow + 1) % windows.length
+    lastWindow = window
     if (window.buffer.length < windowSize) window.buffer = Buffer.allocUnsafe(windowSize)
     window.segment = segment
     window.start = position
-    window.length = segment.file.read(position, window.buffer, 0, Math.min(windowSize, segment.size - position))
+    // A length beyond the file's end is corrupt; the record check below will say so.
+    const large = knownLength >= windowSize / 2 && position + knownLength <= segment.size
+    const wanted = large ? knownLength + messageHeaderSize : windowSize
+    if (wanted > window.buffer.length) window.buffer = Buffer.allocUnsafe(wanted)
+    window.length = segment.file.read(position, window.buffer, 0, Math.min(wanted, segment.size - position))
     if (window.length >= messageHeaderSize) {
       const length = recordLength(window.buffer, 0)
       if (length > window.length && position + length <= segment.size) {

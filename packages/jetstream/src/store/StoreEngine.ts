@@ -5,6 +5,7 @@ import {
   appendRejectionText,
   type MessageStore,
   type PurgeRequest,
+  type ReadMode,
   type Rejected,
   type StoreLimits,
   type StoredMessage,
@@ -31,7 +32,7 @@ export interface PayloadStore {
     data: Uint8Array,
     timestamp: number
   ): number
-  read(seq: number, location: number): StoredMessage | undefined
+  read(seq: number, location: number, mode: ReadMode): StoredMessage | undefined
   removed(seq: number, location: number, erase: boolean): void
   /** Every message in [first, last] is gone (purge, compaction). */
   removedRange(first: number, last: number): void
@@ -98,10 +99,10 @@ export class StoreEngine implements MessageStore {
     return { ok: true, seq, timestamp: stamp, durable: this.payloads.durable() }
   }
 
-  get(seq: number): StoredMessage | undefined {
+  get(seq: number, mode: ReadMode = "copy"): StoredMessage | undefined {
     const chunk = this.index.locate(seq)
     if (chunk === undefined) return undefined
-    return this.payloads.read(seq, chunk.location[this.index.slot])
+    return this.payloads.read(seq, chunk.location[this.index.slot], mode)
   }
 
   nextMatchingSeq(fromSeq: number, filter?: FilterInput): number | undefined {
@@ -114,10 +115,10 @@ export class StoreEngine implements MessageStore {
     return seq === 0 ? undefined : seq
   }
 
-  nextMatching(fromSeq: number, filter?: FilterInput): StoredMessage | undefined {
+  nextMatching(fromSeq: number, filter?: FilterInput, mode: ReadMode = "copy"): StoredMessage | undefined {
     const compiled = compileFilter(filter)
     for (let seq = this.findNext(fromSeq, compiled); seq !== 0; seq = this.findNext(seq + 1, compiled)) {
-      const message = this.get(seq)
+      const message = this.get(seq, mode)
       if (message !== undefined) return message
     }
     return undefined
@@ -143,9 +144,9 @@ export class StoreEngine implements MessageStore {
     return last
   }
 
-  lastBySubject(filter: FilterInput): StoredMessage | undefined {
+  lastBySubject(filter: FilterInput, mode: ReadMode = "copy"): StoredMessage | undefined {
     const seq = this.lastSeqBySubject(filter)
-    return seq === 0 ? undefined : this.get(seq)
+    return seq === 0 ? undefined : this.get(seq, mode)
   }
 
   lastSeqsBySubject(filter?: FilterInput): number[] {

@@ -9,6 +9,7 @@ export {
   type MessageStore,
   noLimits,
   type PurgeRequest,
+  type ReadMode,
   type Rejected,
   type StoredMessage,
   type StoreLimits,

@@ -85,6 +85,26 @@ export const storeSuite = (name: string, open: OpenStore): void => {
         expect(store.get(3)).toBeUndefined()
       }))
 
+    it("lends what get copies, and a copy outlives later reads", () =>
+      withStore(noLimits, async (store) => {
+        const appended = [
+          store.append("a.one", bytes("NATS/1.0\r\nX: 1\r\n\r\n"), bytes("first")),
+          store.append("b.two", undefined, bytes("second")),
+          store.append("a.one", undefined, bytes(""))
+        ]
+        await Promise.all(appended.map((result) => (result.ok ? result.durable : undefined)))
+        await store.flush()
+        const view = (message: ReturnType<MessageStore["get"]>) =>
+          message && [message.seq, message.subject, text(message.headers), text(message.data), message.timestamp]
+        const copy = store.get(1)!
+        const copied = view(copy)
+        for (const seq of [1, 2, 3]) expect(view(store.get(seq, "lend"))).toEqual(view(store.get(seq)))
+        expect(view(store.nextMatching(2, "a.*", "lend"))).toEqual(view(store.get(3)))
+        expect(view(store.lastBySubject("b.two", "lend"))).toEqual(view(store.get(2)))
+        expect(store.get(4, "lend")).toBeUndefined()
+        expect(view(copy)).toEqual(copied)
+      }))
+
     it("keeps the given timestamp and reads back unicode subjects", () =>
       withStore(noLimits, (store) => {
         const stamp = 1_700_000_000_123_456_768
