@@ -1,7 +1,7 @@
 import type { StreamConfig } from "@nats-io/jetstream"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { eventually, referenceComparison, useTarget } from "../support/index.ts"
-import { type JetStreamConnection, jetStreamKits, outcome, type PublishOptions } from "../support/jetstreamClients.ts"
+import { jetStreamKits, outcome, type PublishOptions, useJetStreamKit } from "../support/jetstreamClients.ts"
 import { streamInfoView } from "../support/jetstreamObservation.ts"
 import { jetStreamTargets } from "../support/jetstreamTargets.ts"
 
@@ -12,22 +12,12 @@ describe.each(jetStreamTargets())("$name", (target) => {
     const server = useTarget(target)
 
     describe.each(jetStreamKits)("$name", (kit) => {
-      let js: JetStreamConnection
-      beforeAll(async () => {
-        js = await kit.open(server().url)
-      })
-      afterAll(async () => {
-        await js?.close()
-      })
-
-      const name = (base: string): string => `${kit.tag}_${base}`
-      const subject = (base: string): string => `${kit.tag.toLowerCase()}.${base}`
-      const observe = (scenario: string, observation: unknown): void => compare(target.name, `${scenario} (${kit.name})`, observation)
+      const { js, name, subject, observe } = useJetStreamKit(kit, server, (scenario, observation) => compare(target.name, scenario, observation))
       const addStream = (base: string, extra: Partial<StreamConfig> = {}) =>
-        js.manager.streams.add({ name: name(base), subjects: [subject(`${base.toLowerCase()}.>`)], storage: "memory" as StreamConfig["storage"], ...extra })
-      const state = async (base: string) => streamInfoView(await js.manager.streams.info(name(base))).state
+        js().manager.streams.add({ name: name(base), subjects: [subject(`${base.toLowerCase()}.>`)], storage: "memory" as StreamConfig["storage"], ...extra })
+      const state = async (base: string) => streamInfoView(await js().manager.streams.info(name(base))).state
       const publish = (base: string, suffix: string, data: string, options?: PublishOptions) =>
-        outcome(js.publish(subject(`${base.toLowerCase()}.${suffix}`), data, options))
+        outcome(js().publish(subject(`${base.toLowerCase()}.${suffix}`), data, options))
 
       it("acknowledges each stored message with the stream and its sequence", async () => {
         await addStream("ACKS")
@@ -78,7 +68,7 @@ describe.each(jetStreamTargets())("$name", (target) => {
         const maxMessages = await state("LIMITS")
         await addStream("PERSUBJECT", { max_msgs_per_subject: 2 })
         for (let index = 1; index <= 6; index++) await publish("PERSUBJECT", index % 2 === 0 ? "even" : "odd", `m${index}`)
-        const perSubject = streamInfoView(await js.manager.streams.info(name("PERSUBJECT"), { subjects_filter: ">" })).state
+        const perSubject = streamInfoView(await js().manager.streams.info(name("PERSUBJECT"), { subjects_filter: ">" })).state
         await addStream("BYTES", { max_bytes: 300 })
         for (let index = 1; index <= 10; index++) await publish("BYTES", "x", "0123456789")
         const maxBytes = await state("BYTES")
@@ -129,7 +119,7 @@ describe.each(jetStreamTargets())("$name", (target) => {
       })
 
       it("gives no responders to a publish no stream stores", async () => {
-        const failure = await js.publish(subject("nostream.x"), "lost").then(
+        const failure = await js().publish(subject("nostream.x"), "lost").then(
           () => "stored",
           (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error))
         )

@@ -1,7 +1,7 @@
 import type { ConsumerConfig, StreamConfig } from "@nats-io/jetstream"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { eventually, referenceComparison, useTarget } from "../support/index.ts"
-import { type Delivered, type JetStreamConnection, jetStreamKits, outcome } from "../support/jetstreamClients.ts"
+import { type Delivered, jetStreamKits, outcome, useJetStreamKit } from "../support/jetstreamClients.ts"
 import { consumerCounters, consumerInfoView } from "../support/jetstreamObservation.ts"
 import { jetStreamTargets } from "../support/jetstreamTargets.ts"
 
@@ -23,39 +23,29 @@ describe.each(jetStreamTargets())("$name", (target) => {
     const server = useTarget(target)
 
     describe.each(jetStreamKits)("$name", (kit) => {
-      let js: JetStreamConnection
-      beforeAll(async () => {
-        js = await kit.open(server().url)
-      })
-      afterAll(async () => {
-        await js?.close()
-      })
-
-      const name = (base: string): string => `${kit.tag}_${base}`
-      const subject = (base: string): string => `${kit.tag.toLowerCase()}.${base}`
-      const observe = (scenario: string, observation: unknown): void => compare(target.name, `${scenario} (${kit.name})`, observation)
+      const { js, name, subject, observe } = useJetStreamKit(kit, server, (scenario, observation) => compare(target.name, scenario, observation))
 
       /** A memory stream holding `count` messages m1…mN on <tag>.<base>.x, and a pull consumer on it. */
       const streamWithConsumer = async (base: string, count: number, consumer: Partial<ConsumerConfig> = {}): Promise<void> => {
-        await js.manager.streams.add({ name: name(base), subjects: [subject(`${base.toLowerCase()}.>`)], storage: "memory" as StreamConfig["storage"] })
-        for (let index = 1; index <= count; index++) await js.publish(subject(`${base.toLowerCase()}.x`), `m${index}`)
-        await js.manager.consumers.add(name(base), { durable_name: "worker", ack_policy: "explicit" as ConsumerConfig["ack_policy"], ...consumer })
+        await js().manager.streams.add({ name: name(base), subjects: [subject(`${base.toLowerCase()}.>`)], storage: "memory" as StreamConfig["storage"] })
+        for (let index = 1; index <= count; index++) await js().publish(subject(`${base.toLowerCase()}.x`), `m${index}`)
+        await js().manager.consumers.add(name(base), { durable_name: "worker", ack_policy: "explicit" as ConsumerConfig["ack_policy"], ...consumer })
       }
-      const counters = async (base: string) => consumerCounters(await js.manager.consumers.info(name(base), "worker"))
+      const counters = async (base: string) => consumerCounters(await js().manager.consumers.info(name(base), "worker"))
       /** Waits until the consumer has `pending` unacknowledged messages (acks travel asynchronously), then reports its counters. */
       const settledCounters = async (base: string, pending: number) => {
-        await js.core.flush()
+        await js().core.flush()
         return eventually(async () => {
           const current = await counters(base)
           expect(current.num_ack_pending).toBe(pending)
           return current
         })
       }
-      const fetch = (base: string, batch: number, expires = 1000) => js.fetch(name(base), "worker", { batch, expires })
+      const fetch = (base: string, batch: number, expires = 1000) => js().fetch(name(base), "worker", { batch, expires })
 
       it("tracks deliveries, acks, terms, naks and in-progress acks with exact counters", async () => {
         await streamWithConsumer("SCRIPT", 6)
-        const created = consumerInfoView(await js.manager.consumers.info(name("SCRIPT"), "worker"))
+        const created = consumerInfoView(await js().manager.consumers.info(name("SCRIPT"), "worker"))
         const firstBatch = await fetch("SCRIPT", 3)
         const afterFirstBatch = await counters("SCRIPT")
         expect(firstBatch.map((message) => message.data)).toEqual(["m1", "m2", "m3"])
@@ -64,7 +54,7 @@ describe.each(jetStreamTargets())("$name", (target) => {
         firstBatch[2].message.working()
         const afterAckTermWorking = await settledCounters("SCRIPT", 1)
         firstBatch[2].message.nak()
-        await js.core.flush()
+        await js().core.flush()
         const redelivered = await fetch("SCRIPT", 1)
         expect(redelivered.map(deliveryView)).toMatchObject([{ streamSequence: 3, deliveryCount: 2, redelivered: true }])
         const acknowledged = await redelivered[0].message.ackAck()
@@ -121,9 +111,9 @@ describe.each(jetStreamTargets())("$name", (target) => {
         const pull = async (body: object): Promise<Array<{ data: string; status?: string }>> => {
           const inbox = `_INBOX.${kit.tag}.${Math.random().toString(36).slice(2)}`
           const replies: Array<{ data: string; status?: string }> = []
-          const subscription = js.core.subscribe(inbox)
-          await js.core.flush()
-          js.core.publish(`$JS.API.CONSUMER.MSG.NEXT.${name("NOWAIT")}.worker`, JSON.stringify(body), { reply: inbox })
+          const subscription = js().core.subscribe(inbox)
+          await js().core.flush()
+          js().core.publish(`$JS.API.CONSUMER.MSG.NEXT.${name("NOWAIT")}.worker`, JSON.stringify(body), { reply: inbox })
           for await (const message of subscription) {
             const code = message.headers?.code ?? 0
             replies.push({ data: message.string(), ...(code === 0 ? {} : { status: `${code} ${message.headers!.description}` }) })
@@ -143,7 +133,7 @@ describe.each(jetStreamTargets())("$name", (target) => {
       it("consumes a stream continuously, acking each message", async () => {
         await streamWithConsumer("CONSUME", 20)
         const received: Array<string> = []
-        await js.consume(name("CONSUME"), "worker", (message) => {
+        await js().consume(name("CONSUME"), "worker", (message) => {
           received.push(message.data)
           message.message.ack()
           return received.length < 20
@@ -156,13 +146,13 @@ describe.each(jetStreamTargets())("$name", (target) => {
 
       it("creates, lists and deletes consumers and reports missing ones", async () => {
         await streamWithConsumer("MANAGE", 0)
-        await js.manager.consumers.add(name("MANAGE"), { durable_name: "second", ack_policy: "none" as ConsumerConfig["ack_policy"], filter_subject: subject("manage.x") })
+        await js().manager.consumers.add(name("MANAGE"), { durable_name: "second", ack_policy: "none" as ConsumerConfig["ack_policy"], filter_subject: subject("manage.x") })
         const listed = []
-        for await (const info of js.manager.consumers.list(name("MANAGE"))) listed.push(consumerInfoView(info))
-        const missing = await outcome(js.manager.consumers.info(name("MANAGE"), "nobody"))
-        const missingStream = await outcome(js.manager.consumers.add(name("NOSTREAM"), { durable_name: "x", ack_policy: "explicit" as ConsumerConfig["ack_policy"] }))
-        const deleted = await js.manager.consumers.delete(name("MANAGE"), "second")
-        const deletedAgain = await outcome(js.manager.consumers.delete(name("MANAGE"), "second"))
+        for await (const info of js().manager.consumers.list(name("MANAGE"))) listed.push(consumerInfoView(info))
+        const missing = await outcome(js().manager.consumers.info(name("MANAGE"), "nobody"))
+        const missingStream = await outcome(js().manager.consumers.add(name("NOSTREAM"), { durable_name: "x", ack_policy: "explicit" as ConsumerConfig["ack_policy"] }))
+        const deleted = await js().manager.consumers.delete(name("MANAGE"), "second")
+        const deletedAgain = await outcome(js().manager.consumers.delete(name("MANAGE"), "second"))
         expect(missing).toEqual({ error: { code: 404, err_code: 10014, description: "consumer not found" } })
         observe("consumer management", { listed: listed.sort((left, right) => left.name.localeCompare(right.name)), missing, missingStream, deleted, deletedAgain })
       })

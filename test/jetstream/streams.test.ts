@@ -1,7 +1,7 @@
 import type { StreamConfig, StreamInfo } from "@nats-io/jetstream"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { referenceComparison, useTarget } from "../support/index.ts"
-import { type JetStreamConnection, jetStreamKits, outcome } from "../support/jetstreamClients.ts"
+import { jetStreamKits, outcome, useJetStreamKit } from "../support/jetstreamClients.ts"
 import { streamInfoView } from "../support/jetstreamObservation.ts"
 import { jetStreamTargets } from "../support/jetstreamTargets.ts"
 
@@ -18,17 +18,7 @@ describe.each(jetStreamTargets())("$name", (target) => {
     const server = useTarget(target)
 
     describe.each(jetStreamKits)("$name", (kit) => {
-      let js: JetStreamConnection
-      beforeAll(async () => {
-        js = await kit.open(server().url)
-      })
-      afterAll(async () => {
-        await js?.close()
-      })
-
-      const name = (base: string): string => `${kit.tag}_${base}`
-      const subject = (base: string): string => `${kit.tag.toLowerCase()}.${base}`
-      const observe = (scenario: string, observation: unknown): void => compare(target.name, `${scenario} (${kit.name})`, observation)
+      const { js, name, subject, observe } = useJetStreamKit(kit, server, (scenario, observation) => compare(target.name, scenario, observation))
       const config = (base: string, extra: Partial<StreamConfig> = {}): Partial<StreamConfig> & { name: string } => ({
         name: name(base),
         subjects: [subject(`${base.toLowerCase()}.>`)],
@@ -36,23 +26,23 @@ describe.each(jetStreamTargets())("$name", (target) => {
         ...extra
       })
       const publishMany = async (count: number, subjectOf: (index: number) => string): Promise<void> => {
-        for (let index = 1; index <= count; index++) await js.publish(subjectOf(index), `m${index}`)
+        for (let index = 1; index <= count; index++) await js().publish(subjectOf(index), `m${index}`)
       }
 
       it("creates, reads, updates, lists and deletes a stream", async () => {
-        const created = await js.manager.streams.add(config("CRUD"))
+        const created = await js().manager.streams.add(config("CRUD"))
         expect(created.config.name).toBe(name("CRUD"))
-        const info = await js.manager.streams.info(name("CRUD"))
-        const updated = await js.manager.streams.update(name("CRUD"), { ...info.config, max_msgs: 10, subjects: [subject("crud.>"), subject("extra")] })
+        const info = await js().manager.streams.info(name("CRUD"))
+        const updated = await js().manager.streams.update(name("CRUD"), { ...info.config, max_msgs: 10, subjects: [subject("crud.>"), subject("extra")] })
         expect(updated.config.max_msgs).toBe(10)
-        await js.manager.streams.add(config("OTHER"))
-        const names = await collect(js.manager.streams.names())
-        const filtered = await collect(js.manager.streams.names(subject("extra")))
-        const wildcardFiltered = await collect(js.manager.streams.names(subject("*.x")))
-        const listed = (await collect(js.manager.streams.list())).filter((stream: StreamInfo) => stream.config.name.startsWith(kit.tag))
-        const deleted = await js.manager.streams.delete(name("CRUD"))
-        const deletedAgain = await outcome(js.manager.streams.delete(name("CRUD")))
-        await js.manager.streams.delete(name("OTHER"))
+        await js().manager.streams.add(config("OTHER"))
+        const names = await collect(js().manager.streams.names())
+        const filtered = await collect(js().manager.streams.names(subject("extra")))
+        const wildcardFiltered = await collect(js().manager.streams.names(subject("*.x")))
+        const listed = (await collect(js().manager.streams.list())).filter((stream: StreamInfo) => stream.config.name.startsWith(kit.tag))
+        const deleted = await js().manager.streams.delete(name("CRUD"))
+        const deletedAgain = await outcome(js().manager.streams.delete(name("CRUD")))
+        await js().manager.streams.delete(name("OTHER"))
         expect(filtered).toEqual([name("CRUD")])
         observe("stream lifecycle", {
           created: streamInfoView(created),
@@ -68,17 +58,17 @@ describe.each(jetStreamTargets())("$name", (target) => {
       })
 
       it("creates idempotently, and refuses a different config, overlapping subjects and unknown streams", async () => {
-        const first = await js.manager.streams.add(config("IDEM", { max_msgs: 5 }))
-        const same = await outcome(js.manager.streams.add(config("IDEM", { max_msgs: 5 })))
-        const different = await outcome(js.manager.streams.add(config("IDEM", { max_msgs: 6 })))
-        const overlap = await outcome(js.manager.streams.add({ name: name("OVERLAP"), subjects: [subject("idem.x")], storage: "memory" as StreamConfig["storage"] }))
-        const missingInfo = await outcome(js.manager.streams.info(name("MISSING")))
-        const missingUpdate = await outcome(js.manager.streams.update(name("MISSING"), { subjects: [subject("nowhere")] }))
+        const first = await js().manager.streams.add(config("IDEM", { max_msgs: 5 }))
+        const same = await outcome(js().manager.streams.add(config("IDEM", { max_msgs: 5 })))
+        const different = await outcome(js().manager.streams.add(config("IDEM", { max_msgs: 6 })))
+        const overlap = await outcome(js().manager.streams.add({ name: name("OVERLAP"), subjects: [subject("idem.x")], storage: "memory" as StreamConfig["storage"] }))
+        const missingInfo = await outcome(js().manager.streams.info(name("MISSING")))
+        const missingUpdate = await outcome(js().manager.streams.update(name("MISSING"), { subjects: [subject("nowhere")] }))
         // The update type leaves storage out because it cannot change; the server is asked anyway.
         const fileStorage = { ...first.config, storage: "file" as StreamConfig["storage"] }
-        const storageChange = await outcome(js.manager.streams.update(name("IDEM"), fileStorage))
-        const missingPurge = await outcome(js.manager.streams.purge(name("MISSING")))
-        await js.manager.streams.delete(name("IDEM"))
+        const storageChange = await outcome(js().manager.streams.update(name("IDEM"), fileStorage))
+        const missingPurge = await outcome(js().manager.streams.purge(name("MISSING")))
+        await js().manager.streams.delete(name("IDEM"))
         expect(different).toMatchObject({ error: { err_code: 10058 } })
         expect(missingInfo).toEqual({ error: { code: 404, err_code: 10059, description: "stream not found" } })
         observe("create conflicts", {
@@ -93,43 +83,43 @@ describe.each(jetStreamTargets())("$name", (target) => {
       })
 
       it("purges everything, by subject, up to a sequence, and keeping the newest", async () => {
-        await js.manager.streams.add(config("PURGE"))
-        const state = async () => streamInfoView(await js.manager.streams.info(name("PURGE"))).state
+        await js().manager.streams.add(config("PURGE"))
+        const state = async () => streamInfoView(await js().manager.streams.info(name("PURGE"))).state
         await publishMany(12, (index) => subject(`purge.${["a", "b", "c"][index % 3]}`))
-        const bySubject = await js.manager.streams.purge(name("PURGE"), { filter: subject("purge.a") })
+        const bySubject = await js().manager.streams.purge(name("PURGE"), { filter: subject("purge.a") })
         const afterSubject = await state()
         // nats-server 2.9.10's memory store fails a purge up to a sequence that was itself already deleted
         // ("no message found"); the script only purges up to live messages.
-        const bySequence = await js.manager.streams.purge(name("PURGE"), { seq: 5 })
+        const bySequence = await js().manager.streams.purge(name("PURGE"), { seq: 5 })
         const afterSequence = await state()
-        const keep = await js.manager.streams.purge(name("PURGE"), { filter: subject("purge.b"), keep: 1 })
+        const keep = await js().manager.streams.purge(name("PURGE"), { filter: subject("purge.b"), keep: 1 })
         const afterKeep = await state()
-        const subjectBelowSequence = await js.manager.streams.purge(name("PURGE"), { filter: subject("purge.c"), seq: 11 })
+        const subjectBelowSequence = await js().manager.streams.purge(name("PURGE"), { filter: subject("purge.c"), seq: 11 })
         const afterSubjectBelowSequence = await state()
-        const everything = await js.manager.streams.purge(name("PURGE"))
+        const everything = await js().manager.streams.purge(name("PURGE"))
         const afterEverything = await state()
-        await js.manager.streams.delete(name("PURGE"))
+        await js().manager.streams.delete(name("PURGE"))
         expect(afterEverything).toMatchObject({ messages: 0, first_seq: 13, last_seq: 12 })
         observe("purge", { bySubject, afterSubject, bySequence, afterSequence, keep, afterKeep, subjectBelowSequence, afterSubjectBelowSequence, everything, afterEverything })
       })
 
       it("gets and deletes single messages, and serves direct gets", async () => {
-        await js.manager.streams.add(config("MSGS", { allow_direct: true }))
-        await js.publish(subject("msgs.one"), "first", { headers: { "X-Kind": "greeting" } })
-        await js.publish(subject("msgs.two"), "second")
-        await js.publish(subject("msgs.one"), "third")
-        const bySequence = await js.getMessage(name("MSGS"), { seq: 2 })
-        const lastBySubject = await js.getMessage(name("MSGS"), { last_by_subj: subject("msgs.one") })
-        const withHeaders = await js.getMessage(name("MSGS"), { seq: 1 })
-        const missing = await js.getMessage(name("MSGS"), { seq: 99 })
-        const direct = await js.directGet(name("MSGS"), { seq: 1 })
-        const directLast = await js.directGet(name("MSGS"), { last_by_subj: subject("msgs.two") })
-        const directMissing = await js.directGet(name("MSGS"), { seq: 99 })
-        const deleted = await js.manager.streams.deleteMessage(name("MSGS"), 2)
-        const deletedAgain = await outcome(js.manager.streams.deleteMessage(name("MSGS"), 2))
-        const afterDelete = streamInfoView(await js.manager.streams.info(name("MSGS"))).state
-        const goneAfterDelete = await js.getMessage(name("MSGS"), { seq: 2 })
-        await js.manager.streams.delete(name("MSGS"))
+        await js().manager.streams.add(config("MSGS", { allow_direct: true }))
+        await js().publish(subject("msgs.one"), "first", { headers: { "X-Kind": "greeting" } })
+        await js().publish(subject("msgs.two"), "second")
+        await js().publish(subject("msgs.one"), "third")
+        const bySequence = await js().getMessage(name("MSGS"), { seq: 2 })
+        const lastBySubject = await js().getMessage(name("MSGS"), { last_by_subj: subject("msgs.one") })
+        const withHeaders = await js().getMessage(name("MSGS"), { seq: 1 })
+        const missing = await js().getMessage(name("MSGS"), { seq: 99 })
+        const direct = await js().directGet(name("MSGS"), { seq: 1 })
+        const directLast = await js().directGet(name("MSGS"), { last_by_subj: subject("msgs.two") })
+        const directMissing = await js().directGet(name("MSGS"), { seq: 99 })
+        const deleted = await js().manager.streams.deleteMessage(name("MSGS"), 2)
+        const deletedAgain = await outcome(js().manager.streams.deleteMessage(name("MSGS"), 2))
+        const afterDelete = streamInfoView(await js().manager.streams.info(name("MSGS"))).state
+        const goneAfterDelete = await js().getMessage(name("MSGS"), { seq: 2 })
+        await js().manager.streams.delete(name("MSGS"))
         expect(bySequence).toMatchObject({ subject: subject("msgs.two"), seq: 2, data: "second" })
         expect(missing).toBeNull()
         // Direct gets add the Nats-* headers; their time stamp differs from run to run.
@@ -151,12 +141,12 @@ describe.each(jetStreamTargets())("$name", (target) => {
       })
 
       it("refuses deletes and purges on a stream that denies them", async () => {
-        await js.manager.streams.add(config("DENY", { deny_delete: true, deny_purge: true }))
-        await js.publish(subject("deny.x"), "kept")
-        const deleteRefused = await outcome(js.manager.streams.deleteMessage(name("DENY"), 1))
-        const purgeRefused = await outcome(js.manager.streams.purge(name("DENY")))
-        const info = streamInfoView(await js.manager.streams.info(name("DENY")))
-        await js.manager.streams.delete(name("DENY"))
+        await js().manager.streams.add(config("DENY", { deny_delete: true, deny_purge: true }))
+        await js().publish(subject("deny.x"), "kept")
+        const deleteRefused = await outcome(js().manager.streams.deleteMessage(name("DENY"), 1))
+        const purgeRefused = await outcome(js().manager.streams.purge(name("DENY")))
+        const info = streamInfoView(await js().manager.streams.info(name("DENY")))
+        await js().manager.streams.delete(name("DENY"))
         expect(info.state.messages).toBe(1)
         observe("deny delete and purge", { deleteRefused, purgeRefused, info })
       })

@@ -8,6 +8,7 @@ import {
 } from "@nats-io/jetstream"
 import { connect as connectCurrent, headers as currentHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node"
 import * as legacy from "nats"
+import { afterAll, beforeAll } from "vitest"
 
 /** An API error as both clients expose it: the server's JSON `error` object. */
 export interface ApiErrorView {
@@ -282,3 +283,31 @@ const legacyKit: JetStreamKit = {
 
 /** Both official clients' JetStream APIs: @nats-io/jetstream 3.4 and the legacy `nats` 2.29. */
 export const jetStreamKits: ReadonlyArray<JetStreamKit> = [currentKit, legacyKit]
+
+/**
+ * One official client's JetStream connection for a describe block (opened before its tests,
+ * closed after), with the names a kit's tests use so both kits can share one server:
+ * `<tag>_<base>` streams, `<tag>.<base>` subjects, and observations labelled with the kit.
+ */
+export const useJetStreamKit = (
+  kit: JetStreamKit,
+  server: () => { readonly url: string },
+  observeAs: (scenario: string, observation: unknown) => void
+) => {
+  let connection: JetStreamConnection | undefined
+  beforeAll(async () => {
+    connection = await kit.open(server().url)
+  })
+  afterAll(async () => {
+    await connection?.close()
+  })
+  return {
+    js: (): JetStreamConnection => {
+      if (connection === undefined) throw new Error(`${kit.name}: JetStream connection is not open (used outside a test?)`)
+      return connection
+    },
+    name: (base: string): string => `${kit.tag}_${base}`,
+    subject: (base: string): string => `${kit.tag.toLowerCase()}.${base}`,
+    observe: (scenario: string, observation: unknown): void => observeAs(`${scenario} (${kit.name})`, observation)
+  }
+}
