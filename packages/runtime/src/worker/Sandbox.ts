@@ -208,7 +208,7 @@ export class Sandbox {
     if (dispatch === undefined || this.#isolate.isDisposed) {
       return Promise.resolve({ ok: false, failure: failure("isolate_lost", "the sandbox is not loaded") })
     }
-    return dispatch.apply(undefined, [invocation, kind, subject, reply, data, headers], guestResultOptions).then(outcomeOf, isolateFailure)
+    return dispatch.apply(undefined, [invocation, kind, subject, reply, data, headers], guestResultOptions).then(outcomeOf, this.#failureOf)
   }
 
   /**
@@ -234,15 +234,25 @@ export class Sandbox {
           }
           awaitOutcome.apply(undefined, [calls[index][0]], guestResultOptions).then(
             (late) => settle(index, outcomeOf(late)),
-            (error: unknown) => settle(index, isolateFailure(error))
+            (error: unknown) => settle(index, this.#failureOf(error))
           )
         }
       },
       (error: unknown) => {
-        const lost = isolateFailure(error)
+        const lost = this.#failureOf(error)
         for (let index = 0; index < calls.length; index++) settle(index, lost)
       }
     )
+  }
+
+  /**
+   * Why a call into the isolate was rejected. A rejection that names no known cause (a call
+   * waiting on a guest promise can get a bare null) once the isolate is disposed means it was lost.
+   */
+  readonly #failureOf = (error: unknown): GuestOutcome => {
+    const outcome = isolateFailure(error)
+    if (outcome.ok || outcome.failure.code !== "internal_error" || !this.#isolate.isDisposed) return outcome
+    return { ok: false, failure: failure("isolate_lost", error == null ? "the isolate was disposed" : messageOf(error)) }
   }
 
   /** Hands the workload its new config (JSON text); resolves to the number of onConfig callbacks. */
