@@ -10,6 +10,17 @@ export interface MetricSamples {
   readonly values: Record<ServerName, number[]>
 }
 
+/** The samples of one metric of one scenario across runs, created on first use. */
+export const samplesOf = <S>(samples: Map<string, S>, scenario: string, figure: { readonly metric: string; readonly unit: string }, create: () => S): S => {
+  const key = `${scenario}\u0000${figure.metric}\u0000${figure.unit}`
+  let entry = samples.get(key)
+  if (entry === undefined) {
+    entry = create()
+    samples.set(key, entry)
+  }
+  return entry
+}
+
 export const formatNumber = (value: number): string => {
   if (!Number.isFinite(value)) return "-"
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US")

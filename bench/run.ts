@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { hasNatsServer } from "../test/support/natsServer.ts"
 import { type BenchServer, type ServerName, startBenchServer } from "./BenchServer.ts"
-import { type MemoryRow, type MetricSamples, renderMemory, renderResults } from "./report.ts"
+import { type MemoryRow, type MetricSamples, renderMemory, renderResults, samplesOf } from "./report.ts"
 import { measureRuntime } from "./runtime/measureRuntime.ts"
 import { renderRuntime } from "./runtime/runtimeReport.ts"
 import { runtimeBudget } from "./runtime/RuntimeScenario.ts"
@@ -156,16 +156,14 @@ const measure = async (scenarios: ReadonlyArray<Scenario>): Promise<MetricSample
         try {
           const figures = await runOnce(scenario, server)
           for (const figure of figures) {
-            const key = `${scenario.title}\u0000${figure.metric}\u0000${figure.unit}`
-            const entry = samples.get(key) ?? {
+            const entry = samplesOf(samples, scenario.title, figure, (): MetricSamples => ({
               scenario: scenario.title,
               metric: figure.metric,
               unit: figure.unit,
               higherIsBetter: figure.higherIsBetter,
               values: { nex: [], "nats-server": [] }
-            }
+            }))
             entry.values[server.name].push(figure.value)
-            samples.set(key, entry)
           }
           log(`${scenario.id} run ${run + 1}/${runs} on ${server.name}: ${figures.map((figure) => `${figure.metric} ${figure.value.toFixed(1)} ${figure.unit}`).join(", ")}`)
         } catch (error) {

@@ -1,3 +1,4 @@
+import { samplesOf } from "../report.ts"
 import type { RuntimeBudget, RuntimeScenario, Target } from "./RuntimeScenario.ts"
 
 /** Every run's value of one runtime metric, with the reference's value from the same runs. */
@@ -26,8 +27,7 @@ export const measureRuntime = async (
       try {
         const figures = await scenario.run(budget)
         for (const figure of figures) {
-          const key = `${scenario.title}\u0000${figure.metric}\u0000${figure.unit}`
-          const entry = samples.get(key) ?? {
+          const entry = samplesOf(samples, scenario.title, figure, () => ({
             scenario: scenario.title,
             metric: figure.metric,
             unit: figure.unit,
@@ -36,13 +36,12 @@ export const measureRuntime = async (
             values: [],
             references: [],
             ratios: []
-          }
+          }))
           entry.values.push(figure.value)
           if (figure.reference !== undefined) {
             entry.references.push(figure.reference)
             entry.ratios.push(figure.value / figure.reference)
           }
-          samples.set(key, entry)
         }
         const shown = figures.map((figure) => `${figure.metric} ${figure.value.toFixed(2)}${figure.reference === undefined ? "" : ` (ref ${figure.reference.toFixed(2)})`} ${figure.unit}`)
         log(`${scenario.id} run ${run + 1}/${runs}: ${shown.join(", ")}`)
