@@ -38,6 +38,12 @@ export type CloseReason =
 const reservedReplyPrefixes = ["_R_.", "$JS.ACK.", "_GR_."]
 
 const responsePermitLimit = 1024
+/**
+ * Requests handled from one read before the replies so far are flushed. A client that sends a
+ * burst of requests then starts on the first replies while the node works through the rest,
+ * instead of both sides taking turns to sit idle; 16 keeps the extra writes to a few per burst.
+ */
+const requestsPerFlush = 16
 
 /**
  * One client socket: parses its bytes, applies CONNECT options, auth and permissions, and
@@ -86,6 +92,8 @@ export class ClientConnection implements ParserHandler, Delivery {
   /** Reply subjects of requests delivered here, which allowResponses lets this user publish to. */
   private responsePermits: Set<string> | undefined
   private readonly onWritten = (): void => this.writeCompleted()
+  /** Requests (messages with a reply subject) handled since the last flush within this read. */
+  private requestsSinceFlush = 0
 
   constructor(server: Server, socket: Socket, cid: number) {
     this.server = server
@@ -111,6 +119,7 @@ export class ClientConnection implements ParserHandler, Delivery {
     const now = Date.now()
     this.lastActivity = now
     this.lastInbound = now
+    this.requestsSinceFlush = 0
     this.parser.parse(chunk)
     this.server.flushDirty()
   }
@@ -228,6 +237,10 @@ export class ClientConnection implements ParserHandler, Delivery {
     }
     if (this.verbose) this.writeBytes(OK)
     this.server.publish(this, subject, reply, headerSize, buffer, start, end)
+    if (reply !== undefined && ++this.requestsSinceFlush === requestsPerFlush) {
+      this.requestsSinceFlush = 0
+      this.server.flushDirty()
+    }
   }
 
   private takeResponsePermit(subject: string): boolean {
