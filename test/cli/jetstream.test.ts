@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { buildCli } from "../../scripts/build-cli.ts"
 import { startNatsServer, type Target } from "../support/index.ts"
 import { jetStreamTargets } from "../support/jetstreamTargets.ts"
-import { type CommandResult, killNatsCommands, runNatsCommand } from "../support/natsCommand.ts"
+import { type CommandResult, expectOneErrorLine, killNatsCommands, runNatsCommand } from "../support/natsCommand.ts"
 
 // Timestamps and ages change from run to run; everything else in the reports is compared exactly.
 // Local times keep their width so that table columns stay aligned.
@@ -14,16 +14,11 @@ const normalised = (text: string): string =>
     .replace(/^\d\d:\d\d:\d\d /gm, "")
     .replace(/\[\d\d:\d\d:\d\d\]/g, "[<clock>]")
 
+/** Exit 0 and no `nats: ` error line; the JetStream commands may print progress on stderr. */
 const succeeded = (result: CommandResult): CommandResult => {
   expect(result.stderr.includes("nats: ") ? result.stderr : "", "no error line").toBe("")
   expect(result.code).toBe(0)
   return result
-}
-
-/** stderr holds exactly this one error line and nothing else, and the exit code is 1. */
-const expectOneErrorLine = (result: CommandResult, line: string): void => {
-  expect(result.stderr).toBe(`${line}\n`)
-  expect(result.code).toBe(1)
 }
 
 beforeAll(() => buildCli(), 60_000)

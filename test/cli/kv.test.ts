@@ -1,9 +1,17 @@
-import { type ChildProcess, spawn } from "node:child_process"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { buildCli } from "../../scripts/build-cli.ts"
-import { eventually, repoRoot, startNatsServer, type Target } from "../support/index.ts"
+import { eventually, startNatsServer, type Target } from "../support/index.ts"
 import { jetStreamTargets } from "../support/jetstreamTargets.ts"
-import { type CommandResult, killNatsCommands, natsBin, runNatsCommand } from "../support/natsCommand.ts"
+import {
+  type CommandResult,
+  expectOneErrorLine,
+  finishWithin,
+  killNatsCommands,
+  type RunningCommand,
+  runNatsCommand,
+  startNatsCommand,
+  succeeded
+} from "../support/natsCommand.ts"
 
 // Times and ages change from run to run; everything else is compared exactly. Local times keep
 // their width so that table columns stay aligned.
@@ -14,63 +22,17 @@ const normalised = (text: string): string =>
     .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/g, "<time>".padEnd(19))
     .replace(/\b\d+(\.\d+)?(ms|µs|s)\b/g, "<age>")
 
-const succeeded = (result: CommandResult): CommandResult => {
-  expect(result.stderr, "no error output").toBe("")
-  expect(result.code).toBe(0)
-  return result
-}
-
-/** stderr holds exactly this one error line and nothing else, and the exit code is 1. */
-const expectOneErrorLine = (result: CommandResult, line: string): void => {
-  expect(result.stderr).toBe(`${line}\n`)
-  expect(result.code).toBe(1)
-}
-
-interface Running {
-  readonly child: ChildProcess
-  readonly stdout: () => string
-  readonly finished: Promise<CommandResult>
-}
-
-const watchers = new Set<ChildProcess>()
-
-/** Starts a command that runs until interrupted (a watch), its output readable as it arrives. */
-const startNatsCommand = (args: ReadonlyArray<string>): Running => {
-  const environment = { ...process.env }
-  delete environment.NATS_URL
-  const child = spawn(process.execPath, [natsBin, ...args], { cwd: repoRoot, env: environment, stdio: ["ignore", "pipe", "pipe"] })
-  watchers.add(child)
-  let stdout = ""
-  let stderr = ""
-  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-  const finished = new Promise<CommandResult>((resolve) =>
-    child.once("close", (code) => {
-      watchers.delete(child)
-      resolve({ code, stdout, stderr })
-    })
-  )
-  return { child, stdout: () => stdout, finished }
-}
-
-const interrupt = async (command: Running): Promise<CommandResult> => {
+/** Interrupts a running watch as Ctrl-C would. */
+const interrupt = (command: RunningCommand): Promise<CommandResult> => {
   command.child.kill("SIGINT")
-  const timer = setTimeout(() => command.child.kill("SIGKILL"), 10_000)
-  try {
-    return await command.finished
-  } finally {
-    clearTimeout(timer)
-  }
+  return finishWithin(command)
 }
 
 const statusReport = (bucket: string, rows: ReadonlyArray<string>): string =>
   [`Information for Key-Value Store Bucket ${bucket} created <rfc3339>`, "", "Configuration:", "", ...rows, ""].join("\n")
 
 beforeAll(() => buildCli(), 60_000)
-afterEach(() => {
-  killNatsCommands()
-  for (const child of watchers) child.kill("SIGKILL")
-})
+afterEach(killNatsCommands)
 
 describe.each(jetStreamTargets())("nats kv against $name", (target) => {
   let server: Target

@@ -1,13 +1,16 @@
-import { type ChildProcess, spawn } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { buildCli } from "../../scripts/build-cli.ts"
-import { eventually, freePort, repoRoot, startNatsServer, startNex, type Target, tempDir } from "../support/index.ts"
-
-// The bin launcher runs the esbuild bundle when it exists; building first means these tests
-// exercise exactly what users run, and never a stale bundle.
-const natsBin = join(repoRoot, "packages", "cli", "bin", "nats.js")
+import { eventually, freePort, startNatsServer, startNex, type Target, tempDir } from "../support/index.ts"
+import {
+  expectOneErrorLine,
+  finishWithin,
+  killNatsCommands,
+  type RunningCommand,
+  runNatsCommand,
+  startNatsCommand
+} from "../support/natsCommand.ts"
 
 interface User {
   readonly user: string
@@ -56,58 +59,9 @@ const allTargets: ReadonlyArray<CliTarget> = [
 const selectedTargets = process.env.DIFF_TARGETS?.split(",").map((name) => name.trim())
 const targets = allTargets.filter((target) => selectedTargets === undefined || selectedTargets.includes(target.name))
 
-interface Finished {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-interface Running {
-  readonly child: ChildProcess
-  readonly stdout: () => string
-  readonly stderr: () => string
-  readonly finished: Promise<Finished>
-}
-
-const running = new Set<ChildProcess>()
-
-const startCommand = (args: ReadonlyArray<string>, options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Running => {
-  const environment = { ...process.env, ...options.env }
-  if (options.env?.NATS_URL === undefined) delete environment.NATS_URL
-  const child = spawn(process.execPath, [natsBin, ...args], {
-    cwd: repoRoot,
-    env: environment,
-    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"]
-  })
-  running.add(child)
-  let stdout = ""
-  let stderr = ""
-  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-  if (options.input !== undefined) child.stdin!.end(options.input)
-  const finished = new Promise<Finished>((resolve) =>
-    child.once("close", (code) => {
-      running.delete(child)
-      resolve({ code, stdout, stderr })
-    })
-  )
-  return { child, stdout: () => stdout, stderr: () => stderr, finished }
-}
-
-/** Runs a command to completion; a command still running after 15 s is killed and fails the test. */
-const runNats = async (args: ReadonlyArray<string>, options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Finished> => {
-  const command = startCommand(args, options)
-  const timer = setTimeout(() => command.child.kill("SIGKILL"), 15_000)
-  try {
-    return await command.finished
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 /** Starts a long-running command (sub, reply) and waits until it says it is listening. */
-const startListening = async (args: ReadonlyArray<string>): Promise<Running> => {
-  const command = startCommand(args)
+const startListening = async (args: ReadonlyArray<string>): Promise<RunningCommand> => {
+  const command = startNatsCommand(args)
   await eventually(
     () => {
       if (command.child.exitCode !== null) throw new Error(`exited early: ${command.stderr()}`)
@@ -118,26 +72,11 @@ const startListening = async (args: ReadonlyArray<string>): Promise<Running> => 
   return command
 }
 
-const finishWithin = async (command: Running, milliseconds = 10_000): Promise<Finished> => {
-  const timer = setTimeout(() => command.child.kill("SIGKILL"), milliseconds)
-  try {
-    return await command.finished
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** stderr holds exactly this one error line and nothing else. */
-const expectOneErrorLine = (result: Finished, line: string): void => {
-  expect(result.code).toBe(1)
-  expect(result.stderr).toBe(`${line}\n`)
-}
-
+// The bin launcher runs the esbuild bundle when it exists; building first means these tests
+// exercise exactly what users run, and never a stale bundle.
 beforeAll(() => buildCli(), 60_000)
 
-afterEach(() => {
-  for (const child of running) child.kill("SIGKILL")
-})
+afterEach(killNatsCommands)
 
 describe.each(targets)("nats commands against $name", (target) => {
   let server: Target
@@ -154,7 +93,7 @@ describe.each(targets)("nats commands against $name", (target) => {
 
   it("sub prints what pub publishes, body intact", async () => {
     const subscriber = await startListening(on("sub", "greetings", "--count", "1"))
-    const published = await runNats(on("pub", "greetings", "hello world"))
+    const published = await runNatsCommand(on("pub", "greetings", "hello world"))
     expect(published.code).toBe(0)
     expect(published.stderr).toMatch(/^\d\d:\d\d:\d\d Published 11 bytes to "greetings"\n$/)
     const received = await finishWithin(subscriber)
@@ -164,7 +103,7 @@ describe.each(targets)("nats commands against $name", (target) => {
 
   it("finds the server through NATS_URL when -s is not given", async () => {
     const subscriber = await startListening(on("sub", "from.env", "--count", "1", "--raw"))
-    const published = await runNats(["pub", "from.env", "via env"], { env: { NATS_URL: server.url } })
+    const published = await runNatsCommand(["pub", "from.env", "via env"], { env: { NATS_URL: server.url } })
     expect(published.code).toBe(0)
     expect((await finishWithin(subscriber)).stdout).toBe("via env\n")
   })
@@ -175,10 +114,10 @@ describe.each(targets)("nats commands against $name", (target) => {
       await startListening(on("sub", "work.items", "--queue", "workers", "--raw"))
     ]
     const everyone = await startListening(on("sub", "work.items", "--raw", "--count", "30"))
-    const published = await runNats(on("pub", "work.items", "item {{Count}}", "--count", "30"))
+    const published = await runNatsCommand(on("pub", "work.items", "item {{Count}}", "--count", "30"))
     expect(published.code).toBe(0)
     expect(published.stderr).toMatch(/^\d\d:\d\d:\d\d Published 30 messages \(\d+ bytes\) to "work.items"\n$/)
-    const lines = (command: Running) => command.stdout().split("\n").filter((line) => line !== "")
+    const lines = (command: RunningCommand) => command.stdout().split("\n").filter((line) => line !== "")
     await eventually(() => {
       expect(lines(everyone)).toHaveLength(30)
       expect(lines(members[0]).length + lines(members[1]).length).toBeGreaterThanOrEqual(30)
@@ -191,11 +130,11 @@ describe.each(targets)("nats commands against $name", (target) => {
 
   it("reply answers req, filling in {{.Request}}, {{.Subject}} and {{Count}}", async () => {
     const replier = await startListening(on("reply", "svc.*", "{{.Request}} from {{.Subject}} #{{Count}}", "--count", "2"))
-    const first = await runNats(on("req", "svc.greet", "hello"))
+    const first = await runNatsCommand(on("req", "svc.greet", "hello"))
     expect(first.code).toBe(0)
     expect(first.stdout).toBe("hello from svc.greet #1\n")
     expect(first.stderr).toMatch(/Sending request on "svc.greet"\n.*Received with rtt \d+(\.\d+)?(ms|µs|s)\n$/)
-    const second = await runNats(on("request", "svc.time", "tick", "--raw"))
+    const second = await runNatsCommand(on("request", "svc.time", "tick", "--raw"))
     expect(second).toEqual({ code: 0, stdout: "tick from svc.time #2\n", stderr: "" })
     const replied = await finishWithin(replier)
     expect(replied.code).toBe(0)
@@ -204,7 +143,7 @@ describe.each(targets)("nats commands against $name", (target) => {
 
   it("reply without a body echoes each request, and stops cleanly on SIGTERM", async () => {
     const echo = await startListening(on("reply", "svc.echo"))
-    const answered = await runNats(on("req", "svc.echo", "same back", "-H", "X-Echo:yes"))
+    const answered = await runNatsCommand(on("req", "svc.echo", "same back", "-H", "X-Echo:yes"))
     expect(answered.code).toBe(0)
     expect(answered.stdout).toBe("same back\n")
     expect(answered.stderr).toMatch(/X-Echo: yes/)
@@ -214,7 +153,7 @@ describe.each(targets)("nats commands against $name", (target) => {
 
   it("pub --count numbers each body with {{Count}}", async () => {
     const subscriber = await startListening(on("sub", "counted", "--count", "3", "--raw"))
-    const published = await runNats(on("pub", "counted", "n={{Count}} ({{.Count}})", "--count", "3"))
+    const published = await runNatsCommand(on("pub", "counted", "n={{Count}} ({{.Count}})", "--count", "3"))
     expect(published.code).toBe(0)
     expect(published.stderr.match(/Published \d+ bytes to "counted"/g)).toHaveLength(3)
     expect((await finishWithin(subscriber)).stdout).toBe("n=1 (1)\nn=2 (2)\nn=3 (3)\n")
@@ -222,7 +161,7 @@ describe.each(targets)("nats commands against $name", (target) => {
 
   it("pub -H headers reach the subscriber", async () => {
     const subscriber = await startListening(on("sub", "with.headers", "--count", "2"))
-    const published = await runNats(on("pub", "with.headers", "payload", "-H", "X-Trace:abc 123", "--header=X-Number:{{Count}}", "--count", "2"))
+    const published = await runNatsCommand(on("pub", "with.headers", "payload", "-H", "X-Trace:abc 123", "--header=X-Number:{{Count}}", "--count", "2"))
     expect(published.code).toBe(0)
     const received = await finishWithin(subscriber)
     expect(received.stdout).toBe(
@@ -233,21 +172,21 @@ describe.each(targets)("nats commands against $name", (target) => {
 
   it("pub reads the body from stdin when none is given", async () => {
     const subscriber = await startListening(on("sub", "from.stdin", "--count", "1", "--raw"))
-    const published = await runNats(on("pub", "from.stdin"), { input: "line one\nline two" })
+    const published = await runNatsCommand(on("pub", "from.stdin"), { input: "line one\nline two" })
     expect(published.code).toBe(0)
     expect(published.stderr).toMatch(/Published 17 bytes to "from.stdin"/)
     expect((await finishWithin(subscriber)).stdout).toBe("line one\nline two\n")
   })
 
   it("req with no responders fails with one line and exit code 1", async () => {
-    const result = await runNats(on("req", "nobody.home", "x", "--raw"))
+    const result = await runNatsCommand(on("req", "nobody.home", "x", "--raw"))
     expectOneErrorLine(result, 'nats: no responders are available for subject "nobody.home"')
   })
 
   it("req that gets no reply in time fails with one line and exit code 1", async () => {
     const silent = await startListening(on("sub", "silent.service"))
     const started = Date.now()
-    const result = await runNats(on("req", "silent.service", "x", "--timeout", "300ms", "--raw"))
+    const result = await runNatsCommand(on("req", "silent.service", "x", "--timeout", "300ms", "--raw"))
     expectOneErrorLine(result, 'nats: timed out after 300ms waiting for a reply on "silent.service"')
     expect(Date.now() - started).toBeLessThan(5000)
     silent.child.kill("SIGTERM")
@@ -256,7 +195,7 @@ describe.each(targets)("nats commands against $name", (target) => {
   it("authenticates with --user and --password, and reports what the server refuses", async () => {
     const guarded = await target.startWithUser({ user: "app", password: "s3cret", permissions: { publish: { deny: ["secret.>"] } } })
     try {
-      const as = (password: string, ...args: Array<string>) => runNats(["-s", guarded.url, "--user", "app", "--password", password, ...args])
+      const as = (password: string, ...args: Array<string>) => runNatsCommand(["-s", guarded.url, "--user", "app", "--password", password, ...args])
       expect((await as("s3cret", "pub", "open.news", "x")).code).toBe(0)
       expectOneErrorLine(await as("wrong", "pub", "open.news", "x"), `nats: could not connect to ${guarded.url}: authorization violation`)
       expectOneErrorLine(await as("s3cret", "pub", "secret.plans", "x"), 'nats: Permissions Violation for Publish to "secret.plans"')
@@ -274,7 +213,7 @@ describe("nats commands without a server", () => {
     [["reply", "greetings", "x"]]
   ])("%j: an unreachable server is one line and exit code 1", async (args) => {
     const port = await freePort()
-    const result = await runNats(["-s", `nats://127.0.0.1:${port}`, ...args])
+    const result = await runNatsCommand(["-s", `nats://127.0.0.1:${port}`, ...args])
     expectOneErrorLine(result, `nats: could not connect to nats://127.0.0.1:${port}: connection refused`)
   })
 
@@ -287,6 +226,6 @@ describe("nats commands without a server", () => {
     [["sub", "greetings", "--frobnicate"], "nats: unknown flag --frobnicate for nats subscribe"],
     [["-s", "nats://bad host", "pub", "x"], 'nats: invalid server URL "nats://bad host" for --server']
   ])("%j: bad input is one line naming the argument, exit code 1", async (args, line) => {
-    expectOneErrorLine(await runNats(args), line)
+    expectOneErrorLine(await runNatsCommand(args), line)
   })
 })

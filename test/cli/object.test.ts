@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
 import { createReadStream, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -9,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { buildCli } from "../../scripts/build-cli.ts"
 import { eventually, startNatsServer, type Target, tempDir } from "../support/index.ts"
 import { jetStreamTargets } from "../support/jetstreamTargets.ts"
-import { type CommandResult, natsBin } from "../support/natsCommand.ts"
+import { type CommandResult, expectOneErrorLine, killNatsCommands, startNatsCommand, succeeded } from "../support/natsCommand.ts"
 
 // Times and ages change from run to run; everything else is compared exactly. Times keep the
 // width of a UTC one so that table columns stay aligned.
@@ -24,8 +23,6 @@ interface Finished extends CommandResult {
   /** The command's peak resident set size (VmHWM) in bytes, as last read before it exited. */
   readonly peakRss: number
 }
-
-const running = new Set<ChildProcess>()
 
 const highWaterMark = (pid: number): number | undefined => {
   try {
@@ -46,43 +43,18 @@ interface Running {
  * RSS every 10 ms; a command still running after `timeout` ms is killed (code null).
  */
 const startIn = (cwd: string, args: ReadonlyArray<string>, options: { readonly input?: string; readonly timeout?: number } = {}): Running => {
-  const environment = { ...process.env }
-  delete environment.NATS_URL
-  const child = spawn(process.execPath, [natsBin, ...args], { cwd, env: environment, stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] })
-  running.add(child)
-  let stdout = ""
-  let stderr = ""
+  const command = startNatsCommand(args, { cwd, input: options.input, timeout: options.timeout ?? 15_000 })
   let peakRss = 0
-  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-  if (options.input !== undefined) child.stdin!.end(options.input)
-  const sampler = setInterval(() => (peakRss = highWaterMark(child.pid!) ?? peakRss), 10)
-  const killer = setTimeout(() => child.kill("SIGKILL"), options.timeout ?? 15_000)
-  const finished = new Promise<Finished>((resolve) =>
-    child.once("close", (code) => {
-      clearInterval(sampler)
-      clearTimeout(killer)
-      running.delete(child)
-      resolve({ code, stdout, stderr, peakRss })
-    })
-  )
-  return { stdout: () => stdout, finished }
+  const sampler = setInterval(() => (peakRss = highWaterMark(command.child.pid!) ?? peakRss), 10)
+  const finished = command.finished.then((result) => {
+    clearInterval(sampler)
+    return { ...result, peakRss }
+  })
+  return { stdout: command.stdout, finished }
 }
 
 const runIn = (cwd: string, args: ReadonlyArray<string>, options: { readonly input?: string; readonly timeout?: number } = {}): Promise<Finished> =>
   startIn(cwd, args, options).finished
-
-const succeeded = (result: Finished): Finished => {
-  expect(result.stderr, "no error output").toBe("")
-  expect(result.code).toBe(0)
-  return result
-}
-
-/** stderr holds exactly this one error line and nothing else, and the exit code is 1. */
-const expectOneErrorLine = (result: CommandResult, line: string): void => {
-  expect(result.stderr).toBe(`${line}\n`)
-  expect(result.code).toBe(1)
-}
 
 const sha256Hex = (data: Buffer): string => createHash("sha256").update(data).digest("hex")
 
@@ -114,9 +86,7 @@ const mebibyte = 1024 * 1024
 const largeObjectSize = 128 * mebibyte
 
 beforeAll(() => buildCli(), 60_000)
-afterEach(() => {
-  for (const child of running) child.kill("SIGKILL")
-})
+afterEach(killNatsCommands)
 
 describe.each(jetStreamTargets())("nats object against $name", (target) => {
   let server: Target
