@@ -14,6 +14,7 @@ import {
   type ProtocolViolation
 } from "@nex/protocol"
 import type { UserPermissions } from "./Permissions.ts"
+import { readWithSharedBuffer } from "./readWithSharedBuffer.ts"
 import type { Server } from "./Server.ts"
 import { type Delivery, Subscription } from "./Subscription.ts"
 
@@ -92,6 +93,11 @@ export class ClientConnection implements ParserHandler, Delivery {
   /** Reply subjects of requests delivered here, which allowResponses lets this user publish to. */
   private responsePermits: Set<string> | undefined
   private readonly onWritten = (): void => this.writeCompleted()
+  /**
+   * The socket's writableLength as of the last write or write completion, the only times it
+   * changes: checked per delivered message, where the stream getter would cost more than the check.
+   */
+  private socketPending = 0
   /** Requests (messages with a reply subject) handled since the last flush within this read. */
   private requestsSinceFlush = 0
 
@@ -104,7 +110,7 @@ export class ClientConnection implements ParserHandler, Delivery {
     const config = server.config
     this.parser = new Parser(this, { maxControlLine: config.maxControlLine, maxPayload: config.maxPayload })
     socket.setNoDelay(true)
-    socket.on("data", (chunk: Buffer) => this.onData(chunk))
+    readWithSharedBuffer(socket, (chunk) => this.onData(chunk))
     socket.on("error", () => this.close("Read Error"))
     socket.on("close", () => this.close("Client Closed"))
     this.writeBytes(encodeInfo(server.infoFor(this)))
@@ -318,7 +324,7 @@ export class ClientConnection implements ParserHandler, Delivery {
   }
 
   private afterWrite(outbound: OutboundBuffer): void {
-    if (outbound.length + this.socket.writableLength > this.server.config.maxPending) {
+    if (outbound.length + this.socketPending > this.server.config.maxPending) {
       this.server.countSlowConsumer()
       this.close("Slow Consumer (Pending Bytes)")
       return
@@ -351,13 +357,15 @@ export class ClientConnection implements ParserHandler, Delivery {
       for (const chunk of outbound.takeChunks()) socket.write(chunk, this.onWritten)
       socket.uncork()
     }
-    if (socket.writableLength > 0) this.writeBlockedSince = this.lastActivity
+    this.socketPending = socket.writableLength
+    if (this.socketPending > 0) this.writeBlockedSince = this.lastActivity
   }
 
   /** A write reached the kernel; once the socket holds nothing more, what piled up meanwhile goes out. */
   private writeCompleted(): void {
     this.outbound?.written()
-    if (this.writeBlockedSince === 0 || this.socket.writableLength > 0) return
+    this.socketPending = this.socket.writableLength
+    if (this.writeBlockedSince === 0 || this.socketPending > 0) return
     this.writeBlockedSince = 0
     this.writePending()
   }
