@@ -16,7 +16,7 @@ import { Deduplicator } from "./Deduplicator.ts"
 import type { InterestWatcher } from "./InterestWatcher.ts"
 import { serveDirectGet } from "./MessageApi.ts"
 import { fromWire, type Outbound, toWire } from "./Outbound.ts"
-import { type AppendResult, appendRejectionText, type MessageStore } from "./store/index.ts"
+import { type AppendResult, appendRejectionText, type DurabilityListener, type MessageStore } from "./store/index.ts"
 import { hasPathSeparator, isValidName, maxNameLength, type StreamConfig, serializeStreamConfig, storeLimitsOf } from "./StreamConfig.ts"
 import { formatTimestamp, nowNanos } from "./Time.ts"
 
@@ -66,11 +66,8 @@ const withoutStatus = (headers: Uint8Array): Uint8Array => {
   return result
 }
 
-interface PendingAckGroup {
-  readonly durable: Promise<void>
-  readonly acks: Array<{ readonly reply: string; readonly body: string }>
-  flushed: boolean
-}
+/** Released acks after which the held-ack arrays are compacted, if most of them are released. */
+const heldAcksCompaction = 1024
 
 /**
  * One stream: its store, the subscription capturing its subjects, the publish rules (expected
@@ -88,7 +85,16 @@ export class Stream implements ConsumerHost {
   /** `{"stream":"<name>","seq":` — every PubAck starts so, and a stream's name never changes. */
   private readonly pubAckPrefix: string
   private lastMessageId = ""
-  private currentAcks: PendingAckGroup | undefined
+  /** PubAcks waiting for their message to be durable, in sequence order from `heldAcksHead`. */
+  private heldAckSeqs: number[] = []
+  private heldAckReplies: string[] = []
+  private heldAcksHead = 0
+  /** Set while the store appends: the store may tell of durable appends then, but acks wait until it returns. */
+  private appending = false
+  private readonly durability: DurabilityListener = {
+    durableThrough: (seq) => this.releaseAcks(seq),
+    failed: (error) => this.failAcks(error)
+  }
   private started = false
   private closed = false
   private readonly onMessageBound = (message: InternalMessage) => this.ingest(message)
@@ -103,6 +109,7 @@ export class Stream implements ConsumerHost {
     this.created = created
     this.deduplicator = new Deduplicator(config.duplicate_window / 1e6)
     this.pubAckPrefix = `{"stream":${JSON.stringify(config.name)},"seq":`
+    store.setDurabilityListener(this.durability)
   }
 
   get name(): string {
@@ -242,7 +249,7 @@ export class Stream implements ConsumerHost {
     if (this.host.storageExhausted(config.storage)) return fail(apiError("JSInsufficientResourcesErr"))
     // Interest retention keeps nothing nobody will read, but the sequence is still used.
     const skip = config.retention === "interest" && !this.hasInterestIn(subject)
-    const result: AppendResult = store.append(subject, headers, message.payload)
+    const result = this.append(subject, headers, message.payload)
     if (!result.ok) {
       if (result.reason === "maxMsgSize") return fail(apiError("JSStreamMessageExceedsMaximumErr"))
       return fail(apiError("JSStreamStoreFailedF", { err: appendRejectionText[result.reason] }))
@@ -257,32 +264,64 @@ export class Stream implements ConsumerHost {
       else if (rollup === "all") this.removed(store.purge({ keep: 1 }))
       for (const consumer of this.consumers.values()) consumer.messageStored(subject)
     }
-    if (canRespond) this.acknowledgeWhenDurable(result.durable, reply, `${this.pubAckPrefix}${seq}}`)
+    if (!canRespond) return
+    // Sent within the read when already durable, so the broker's mid-read flushes carry it.
+    if (store.durableSeq() >= seq) return this.sendPubAck(reply, seq)
+    this.heldAckSeqs.push(seq)
+    this.heldAckReplies.push(reply)
   }
 
   /**
-   * PubAcks go out once the message is durable. Appends that share a durability promise (one
-   * fsync, or one turn for memory) share one `then`.
+   * Appends, holding back acks the store makes durable meanwhile: one sent mid-append could reach
+   * a subscriber that publishes into this stream again before the store has finished.
    */
-  private acknowledgeWhenDurable(durable: Promise<void>, reply: string, body: string): void {
-    const group = this.currentAcks
-    if (group !== undefined && group.durable === durable && !group.flushed) {
-      group.acks.push({ reply, body })
-      return
+  private append(subject: string, headers: Uint8Array | undefined, payload: Uint8Array): AppendResult {
+    this.appending = true
+    try {
+      return this.store.append(subject, headers, payload)
+    } finally {
+      this.appending = false
+      this.releaseAcks(this.store.durableSeq())
     }
-    const next: PendingAckGroup = { durable, acks: [{ reply, body }], flushed: false }
-    this.currentAcks = next
-    durable.then(
-      () => {
-        next.flushed = true
-        for (const ack of next.acks) this.host.outbound.publish(ack.reply, encoder.encode(ack.body))
-      },
-      (error: unknown) => {
-        next.flushed = true
-        const failure = pubAckError(this.name, apiError("JSStreamStoreFailedF", { err: String((error as Error)?.message ?? error) }))
-        for (const ack of next.acks) this.host.outbound.publish(ack.reply, failure)
-      }
-    )
+  }
+
+  private sendPubAck(reply: string, seq: number): void {
+    this.host.outbound.publish(reply, encoder.encode(`${this.pubAckPrefix}${seq}}`))
+  }
+
+  /** Sends the held PubAcks of messages up to `durableSeq`. */
+  private releaseAcks(durableSeq: number): void {
+    if (this.appending) return
+    // The head moves before each send: an ack may reach a subscriber that publishes back into this stream.
+    while (this.heldAcksHead < this.heldAckSeqs.length && this.heldAckSeqs[this.heldAcksHead] <= durableSeq) {
+      const index = this.heldAcksHead++
+      this.sendPubAck(this.heldAckReplies[index], this.heldAckSeqs[index])
+    }
+    const head = this.heldAcksHead
+    if (head === this.heldAckSeqs.length) {
+      this.heldAckSeqs.length = 0
+      this.heldAckReplies.length = 0
+      this.heldAcksHead = 0
+    } else if (head >= heldAcksCompaction && head * 2 >= this.heldAckSeqs.length) {
+      this.heldAckSeqs = this.heldAckSeqs.slice(head)
+      this.heldAckReplies = this.heldAckReplies.slice(head)
+      this.heldAcksHead = 0
+    }
+  }
+
+  /** The store failed: held PubAcks of messages it made durable before go out, the rest fail. */
+  private failAcks(error: Error): void {
+    const failure = pubAckError(this.name, apiError("JSStreamStoreFailedF", { err: error.message }))
+    const durableSeq = this.store.durableSeq()
+    const seqs = this.heldAckSeqs
+    const replies = this.heldAckReplies
+    for (let index = this.heldAcksHead; index < replies.length; index++) {
+      if (seqs[index] <= durableSeq) this.sendPubAck(replies[index], seqs[index])
+      else this.host.outbound.publish(replies[index], failure)
+    }
+    this.heldAckSeqs = []
+    this.heldAckReplies = []
+    this.heldAcksHead = 0
   }
 
   private hasInterestIn(subject: string): boolean {

@@ -512,6 +512,77 @@ describe("file store: durability policies", () => {
     await reopened.close()
   })
 
+  it("tells its listener under sync interval once appends are written, every 16 within a burst", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk, { sync: "interval" })
+    const told: Array<[number, number]> = []
+    store.setDurabilityListener({
+      durableThrough: (seq) => told.push([seq, recordOffsets(readWholeFile(disk, segmentPath(1))!).length]),
+      failed: (error) => {
+        throw error
+      }
+    })
+    appendMany(store, 1)
+    expect(store.durableSeq()).toBe(0)
+    appendMany(store, 39)
+    expect(told).toEqual([[16, 16], [32, 32]])
+    expect(store.durableSeq()).toBe(32)
+    await eventually(() => expect(told).toEqual([[16, 16], [32, 32], [40, 40]]))
+    await store.close()
+  })
+
+  it("tells its listener under sync always only of appends an fdatasync covers", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk)
+    const told: number[] = []
+    let failure: Error | undefined
+    store.setDurabilityListener({
+      durableThrough: (seq) => {
+        told.push(seq)
+        // Everything it was told of must survive the power going out right now.
+        if (told.length === 2) disk.cut()
+      },
+      failed: (error) => {
+        failure = error
+      }
+    })
+    appendMany(store, 5)
+    await Promise.resolve()
+    expect(told).toEqual([])
+    expect(store.durableSeq()).toBe(0)
+    await eventually(() => expect(told).toEqual([5]))
+    // Appended while nothing syncs, then while the next sync runs: two more syncs.
+    appendMany(store, 3)
+    await Promise.resolve()
+    appendMany(store, 3)
+    await eventually(() => expect(failure).toBeDefined())
+    expect(told.length).toBe(2)
+    expect(told[1]).toBeGreaterThanOrEqual(8)
+    const reopened = await openOn(disk)
+    expect(reopened.state().lastSeq).toBeGreaterThanOrEqual(told[1])
+    await reopened.close()
+  })
+
+  it("starts the next fdatasync, with what was appended meanwhile, before telling of the last one", async () => {
+    const disk = new PowerCutDisk()
+    const store = await openOn(disk)
+    await store.flush()
+    const syncsBefore = disk.fileSyncs
+    const told: Array<[number, number]> = []
+    store.setDurabilityListener({
+      durableThrough: (seq) => told.push([seq, disk.fileSyncs - syncsBefore]),
+      failed: (error) => {
+        throw error
+      }
+    })
+    appendMany(store, 5)
+    await Promise.resolve()
+    expect(disk.fileSyncs - syncsBefore).toBe(1)
+    appendMany(store, 3)
+    await eventually(() => expect(told).toEqual([[5, 2], [8, 2]]))
+    await store.close()
+  })
+
   it("overwrites an erased message's bytes on disk", async () => {
     const disk = new PowerCutDisk()
     const store = await openOn(disk)

@@ -12,6 +12,7 @@ class MemoryPayloads implements PayloadStore {
   readonly kind = "memory" as const
   readonly failure = undefined
   private readonly messages = new Map<number, StoredMessage>()
+  private lastWritten = 0
 
   /** nats-server's memory accounting: subject + headers + payload + 16. */
   messageSize(subjectLength: number, headersLength: number, dataLength: number): number {
@@ -39,6 +40,7 @@ class MemoryPayloads implements PayloadStore {
       data: bytes.subarray(headersLength),
       timestamp
     })
+    this.lastWritten = seq
     return 0
   }
 
@@ -67,6 +69,13 @@ class MemoryPayloads implements PayloadStore {
   durable(): Promise<void> {
     return resolved
   }
+
+  durableSeq(): number {
+    return this.lastWritten
+  }
+
+  /** Every append is durable before it returns: there is never anything to tell. */
+  setDurabilityListener(): void {}
 
   flush(): Promise<void> {
     return resolved

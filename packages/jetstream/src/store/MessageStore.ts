@@ -94,6 +94,14 @@ export interface Rejected {
 
 export type AppendResult = Appended | Rejected
 
+/** Told, synchronously, as a store's appends become durable, so acks wait for no promise. */
+export interface DurabilityListener {
+  /** Every append up to and including `seq` is now as durable as the store's policy promises. */
+  durableThrough(seq: number): void
+  /** The store failed: appends not durable by now never will be. */
+  failed(error: Error): void
+}
+
 export interface PurgeRequest {
   /** Only messages on subjects matching this (wildcards allowed). */
   readonly subject?: string | undefined
@@ -142,6 +150,13 @@ export interface MessageStore {
   readonly limits: StoreLimits
   /** Applies new limits at once (messages beyond them are dropped). */
   updateLimits(limits: StoreLimits): void
+  /**
+   * The last sequence that is as durable as `Appended.durable` promises. A memory store's appends
+   * are durable when `append` returns; a file store's once written ("interval", "never") or synced.
+   */
+  durableSeq(): number
+  /** The one listener told each time durableSeq advances (possibly inside an append), or the store fails. */
+  setDurabilityListener(listener: DurabilityListener | undefined): void
   /** Resolves when everything appended or removed so far is on disk. */
   flush(): Promise<void>
   close(): Promise<void>

@@ -16,7 +16,7 @@ import {
   writeRemovalRecord
 } from "./LogRecord.ts"
 import type { MessageIndex } from "./MessageIndex.ts"
-import type { ReadMode, StoredMessage } from "./MessageStore.ts"
+import type { DurabilityListener, ReadMode, StoredMessage } from "./MessageStore.ts"
 import type { PayloadStore } from "./StoreEngine.ts"
 
 /** When an append is acknowledged: after an fdatasync covers it, after its write, or the same with no periodic sync. */
@@ -91,6 +91,12 @@ let lastWindow: ReadWindow | undefined = undefined
 /** Pending bytes beyond which a batch is written at once instead of when its appends are done. */
 const eagerFlushBytes = 1 << 20
 /**
+ * Under sync "interval" and "never" an append is acknowledged once written, so a burst is written
+ * every this many appends rather than only at its end: the broker flushes replies every 16 requests
+ * of a read, and each such flush then carries the acks of the appends before it.
+ */
+const appendsPerWrite = 16
+/**
  * Under sync "always", batches up to this size are written into zeros laid down ahead of the log's
  * end: an fdatasync that does not change the file's size needs no journal commit (about a third
  * of its cost on ext4). Bigger batches, where the commit is a small share, just extend the file.
@@ -135,6 +141,15 @@ export class SegmentLog implements PayloadStore {
   private readonly onWritten: () => void
   private pending = Buffer.allocUnsafe(16 * 1024)
   private pendingLength = 0
+  /** Messages in the pending bytes, and the sequence of the last one. */
+  private pendingAppends = 0
+  private pendingLastSeq: number
+  /** The last sequence written to a file, and the last one an fdatasync covers. */
+  private writtenSeq: number
+  private syncedSeq: number
+  /** The last sequence the listener was told is durable. */
+  private toldSeq: number
+  private listener: DurabilityListener | undefined = undefined
   /** Flat [first, last, first, last, ...] ranges removed since the last write. */
   private pendingRemovals: number[] = []
   private flushScheduled = false
@@ -163,6 +178,8 @@ export class SegmentLog implements PayloadStore {
     this.active = options.segments[options.segments.length - 1]
     this.bySeq = this.segments.filter((segment) => segment.minSeq !== 0)
     this.runwayEnd = this.active.file.size()
+    // What recovery found is on disk.
+    this.pendingLastSeq = this.writtenSeq = this.syncedSeq = this.toldSeq = options.index.lastSeq
     if (this.policy === "interval") {
       this.intervalTimer = setInterval(() => {
         this.syncNow().catch(() => {})
@@ -196,7 +213,9 @@ export class SegmentLog implements PayloadStore {
       this.bySeq.push(active)
     }
     active.maxSeq = seq
-    if (this.pendingLength >= eagerFlushBytes) this.flushPending()
+    this.pendingLastSeq = seq
+    this.pendingAppends++
+    if (this.pendingLength >= eagerFlushBytes || (this.pendingAppends >= appendsPerWrite && this.policy !== "always")) this.flushPending()
     else this.scheduleFlush()
     return location
   }
@@ -258,6 +277,14 @@ export class SegmentLog implements PayloadStore {
     return this.batch.promise
   }
 
+  durableSeq(): number {
+    return this.policy === "always" ? this.syncedSeq : this.writtenSeq
+  }
+
+  setDurabilityListener(listener: DurabilityListener | undefined): void {
+    this.listener = listener
+  }
+
   flush(): Promise<void> {
     return this.syncNow()
   }
@@ -306,6 +333,8 @@ export class SegmentLog implements PayloadStore {
         active.size += this.pendingLength
         this.bytesWritten += this.pendingLength
         this.pendingLength = 0
+        this.pendingAppends = 0
+        this.writtenSeq = this.pendingLastSeq
         this.dirty.add(active)
       }
     } catch (error) {
@@ -314,13 +343,14 @@ export class SegmentLog implements PayloadStore {
     }
     const batch = this.batch
     this.batch = undefined
-    if (batch !== undefined) {
-      if (this.policy === "always") {
+    if (this.policy === "always") {
+      if (batch !== undefined) {
         this.awaitingSync.push(batch)
         this.requestSync()
-      } else {
-        batch.resolve()
       }
+    } else {
+      batch?.resolve()
+      this.tell(this.writtenSeq)
     }
     this.onWritten()
   }
@@ -362,8 +392,8 @@ export class SegmentLog implements PayloadStore {
   }
 
   /**
-   * Writes pending records once the code that appended them returns (one write per socket read),
-   * so an ack waits for no extra turn of the event loop. Under sync "always" a sync already
+   * Writes pending records once the code that appended them returns (one write per socket read,
+   * or per appendsPerWrite appends), so an ack waits for no extra turn of the event loop. Under sync "always" a sync already
    * running writes them when it ends instead: appends that arrive while the disk is busy share
    * the next fdatasync.
    */
@@ -441,30 +471,62 @@ export class SegmentLog implements PayloadStore {
     void this.syncLoop()
   }
 
+  /**
+   * Syncs until nothing awaits a sync. Each sync starts as soon as the last one returns, with
+   * everything appended meanwhile; the last one's batches are released while it runs.
+   */
   private async syncLoop(): Promise<void> {
-    while (this.failure === undefined) {
+    let synced: Batch[] = []
+    for (;;) {
       // Appends made while the last sync ran were left pending for this one.
       if (this.flushScheduled) this.flushPending()
-      if (this.awaitingSync.length === 0) break
       const batches = this.awaitingSync
       this.awaitingSync = []
-      const files = [...this.dirty]
-      this.dirty.clear()
-      const directory = this.directoryDirty
-      this.directoryDirty = false
+      const covered = this.writtenSeq
+      const work = batches.length === 0 ? undefined : this.syncDirty()
+      this.settle(synced)
+      if (work === undefined) break
       try {
-        const work = files.map((segment) => segment.file.sync())
-        if (directory) work.push(this.disk.syncDirectory(this.directory))
-        await (work.length === 1 ? work[0] : Promise.all(work))
+        await work
       } catch (error) {
         this.fail(error)
         for (const batch of batches) batch.reject(error)
         break
       }
-      for (const batch of batches) batch.resolve()
+      this.syncedSeq = covered
+      synced = batches
     }
     this.syncing = false
+    // An ack told above may have led to an append, left pending for a sync that no longer runs.
+    if (this.flushScheduled) queueMicrotask(this.flushIfScheduled)
     this.closeRetired()
+  }
+
+  /** Starts an fdatasync of every file written since the last one (and of the directory if names changed). */
+  private syncDirty(): Promise<unknown> {
+    const files = [...this.dirty]
+    this.dirty.clear()
+    const directory = this.directoryDirty
+    this.directoryDirty = false
+    try {
+      const work: Array<Promise<void>> = files.map((segment) => segment.file.sync())
+      if (directory) work.push(this.disk.syncDirectory(this.directory))
+      return work.length === 1 ? work[0] : Promise.all(work)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** Batches an fdatasync covered are durable, and so is everything up to syncedSeq. */
+  private settle(batches: ReadonlyArray<Batch>): void {
+    for (const batch of batches) batch.resolve()
+    this.tell(this.durableSeq())
+  }
+
+  private tell(seq: number): void {
+    if (seq <= this.toldSeq) return
+    this.toldSeq = seq
+    this.listener?.durableThrough(seq)
   }
 
   private closeRetired(): void {
@@ -481,6 +543,9 @@ export class SegmentLog implements PayloadStore {
   private fail(error: unknown): void {
     if (this.failure !== undefined) return
     this.failure = error instanceof Error ? error : new Error(String(error))
+    // What a completed sync covered stays acknowledged; the rest fails.
+    this.tell(this.durableSeq())
+    this.listener?.failed(this.failure)
     this.batch?.reject(this.failure)
     this.batch = undefined
     for (const batch of this.awaitingSync) batch.reject(this.failure)

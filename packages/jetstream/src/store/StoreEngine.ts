@@ -3,6 +3,7 @@ import {
   type AppendRejection,
   type AppendResult,
   appendRejectionText,
+  type DurabilityListener,
   type MessageStore,
   type PurgeRequest,
   type ReadMode,
@@ -38,6 +39,9 @@ export interface PayloadStore {
   removedRange(first: number, last: number): void
   /** Resolves when everything stored so far is as durable as the store's policy promises. */
   durable(): Promise<void>
+  /** See MessageStore.durableSeq. */
+  durableSeq(): number
+  setDurabilityListener(listener: DurabilityListener | undefined): void
   flush(): Promise<void>
   close(): Promise<void>
 }
@@ -298,6 +302,14 @@ export class StoreEngine implements MessageStore {
     if (this.ageTimer !== undefined) clearTimeout(this.ageTimer)
     this.ageTimer = undefined
     this.expireOld()
+  }
+
+  durableSeq(): number {
+    return this.payloads.durableSeq()
+  }
+
+  setDurabilityListener(listener: DurabilityListener | undefined): void {
+    this.payloads.setDurabilityListener(listener)
   }
 
   flush(): Promise<void> {

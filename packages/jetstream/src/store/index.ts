@@ -6,6 +6,7 @@ export {
   type AppendRejection,
   appendRejectionText,
   type AppendResult,
+  type DurabilityListener,
   type MessageStore,
   noLimits,
   type PurgeRequest,

@@ -85,6 +85,22 @@ export const storeSuite = (name: string, open: OpenStore): void => {
         expect(store.get(3)).toBeUndefined()
       }))
 
+    it("counts an append as durable by the time its durable promise resolves", () =>
+      withStore(noLimits, async (store) => {
+        const told: number[] = []
+        store.setDurabilityListener({ durableThrough: (seq) => told.push(seq), failed: () => {} })
+        const results = appendAll(store, [["a", "1"], ["b", "2"], ["a", "3"]])
+        expect(results).toEqual([1, 2, 3])
+        const last = store.append("c", undefined, bytes("4"))
+        if (!last.ok) throw new Error(last.description)
+        // A memory store's appends are durable before append returns, so it has nothing to tell.
+        if (store.kind === "memory") expect(store.durableSeq()).toBe(4)
+        await last.durable
+        expect(store.durableSeq()).toBe(4)
+        if (store.kind === "memory") expect(told).toEqual([])
+        else expect(told.at(-1)).toBe(4)
+      }))
+
     it("lends what get copies, and a copy outlives later reads", () =>
       withStore(noLimits, async (store) => {
         const appended = [
