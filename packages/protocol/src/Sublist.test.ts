@@ -155,11 +155,30 @@ describe("Sublist maintenance", () => {
 })
 
 describe("Sublist cache", () => {
-  it("serves repeated matches from the cache", () => {
+  it("caches a subject on its second match and serves later matches from the cache", () => {
     const sublist = sublistWith(new TestSubscriber("a", "foo.*"))
-    const first = sublist.match("foo.bar")
-    expect(sublist.match("foo.bar")).toBe(first)
-    expect(sublist.stats()).toMatchObject({ numMatches: 2, numCache: 1, cacheHitRate: 0.5 })
+    sublist.match("foo.bar")
+    expect(sublist.stats()).toMatchObject({ numMatches: 1, numCache: 0 })
+    const second = sublist.match("foo.bar")
+    expect(sublist.match("foo.bar")).toBe(second)
+    expect(sublist.stats()).toMatchObject({ numMatches: 3, numCache: 1, cacheHitRate: 1 / 3 })
+  })
+
+  it("keeps subjects matched again cached while one-off subjects pass through", () => {
+    const sublist = new Sublist<TestSubscriber>({ cacheSize: 8 })
+    sublist.insert(new TestSubscriber("keys", "get.*"))
+    sublist.insert(new TestSubscriber("inbox", "_INBOX.client.*"))
+    const keys = Array.from({ length: 8 }, (_, index) => `get.key${index}`)
+    // Each request: one of a few keys, then a reply subject never seen before.
+    for (let request = 0; request < 100; request++) {
+      sublist.match(keys[request % keys.length])
+      sublist.match(`_INBOX.client.${request}`)
+    }
+    const before = sublist.stats()
+    for (const key of keys) sublist.match(key)
+    const after = sublist.stats()
+    expect(after.numMatches - before.numMatches).toBe(keys.length)
+    expect(after.cacheHitRate * after.numMatches - before.cacheHitRate * before.numMatches).toBeCloseTo(keys.length)
   })
 
   it("does not serve a result cached before an insert", () => {
@@ -183,13 +202,26 @@ describe("Sublist cache", () => {
     expect(plainNames(sublist.match("foo.bar"))).toEqual([])
   })
 
+  it("shares one result between subjects that reach the same single node, until that node changes", () => {
+    const sublist = sublistWith(new TestSubscriber("a", "_INBOX.client.*"), new TestSubscriber("other", "elsewhere"))
+    const first = sublist.match("_INBOX.client.1")
+    expect(sublist.match("_INBOX.client.2")).toBe(first)
+    sublist.insert(new TestSubscriber("b", "_INBOX.client.*", "q"))
+    const after = sublist.match("_INBOX.client.3")
+    expect(plainNames(after)).toEqual(["a"])
+    expect(queueNames(after)).toEqual([["b"]])
+    expect(plainNames(first)).toEqual(["a"])
+    expect(queueNames(first)).toEqual([])
+  })
+
   it("stays within its size, evicting the oldest entries", () => {
     const sublist = new Sublist<TestSubscriber>({ cacheSize: 8 })
     sublist.insert(new TestSubscriber("all", ">"))
-    for (let index = 0; index < 100; index++) sublist.match(`subject.${index}`)
+    for (let index = 0; index < 100; index++) for (let round = 0; round < 2; round++) sublist.match(`subject.${index}`)
     expect(sublist.stats().numCache).toBe(8)
     const recent = sublist.match("subject.99")
     expect(sublist.match("subject.99")).toBe(recent)
+    sublist.match("subject.0")
     sublist.match("subject.0")
     expect(sublist.stats().numCache).toBe(8)
   })
@@ -200,16 +232,19 @@ describe("Sublist stats", () => {
     const a = new TestSubscriber("a", "foo.*")
     const sublist = sublistWith(a, new TestSubscriber("b", "foo.>"), new TestSubscriber("q1", "foo.bar", "g"), new TestSubscriber("q2", "foo.bar", "g"))
     sublist.remove(a)
-    sublist.match("foo.bar") // b + one queue group: fanout 2
-    sublist.match("foo.baz") // b: fanout 1
+    // Matched twice, so cached: b + one queue group (fanout 2), and b alone (fanout 1).
+    for (let round = 0; round < 2; round++) {
+      sublist.match("foo.bar")
+      sublist.match("foo.baz")
+    }
     sublist.match("foo.bar")
     expect(sublist.stats()).toEqual({
       numSubscriptions: 3,
       numCache: 2,
       numInserts: 4,
       numRemoves: 1,
-      numMatches: 3,
-      cacheHitRate: 1 / 3,
+      numMatches: 5,
+      cacheHitRate: 1 / 5,
       maxFanout: 2,
       avgFanout: 1.5
     })

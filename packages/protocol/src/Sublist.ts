@@ -1,3 +1,5 @@
+import { BoundedMap } from "./BoundedMap.ts"
+
 /** What the subject index stores: a subscription on `subject`, optionally in a queue group. */
 export interface Subscriber {
   readonly subject: string
@@ -28,6 +30,20 @@ class Node<S> {
   remainingTokens: Node<S> | undefined = undefined
   plain: Set<S> | undefined = undefined
   queues: Map<string, Set<S>> | undefined = undefined
+  /** This node's own subscribers as a match result: built when first needed, dropped when they change. */
+  ownResult: MatchResult<S> | undefined = undefined
+
+  hasSubscribers(): boolean {
+    return this.plain !== undefined || this.queues !== undefined
+  }
+
+  /** The result of a match that reaches this node alone, shared by every such match. */
+  resultOfOwn(): MatchResult<S> {
+    return (this.ownResult ??= {
+      plain: this.plain === undefined ? noQueues : [...this.plain],
+      queues: this.queues === undefined ? noQueues : [...this.queues.values()].map((members) => [...members])
+    })
+  }
 
   isEmpty(): boolean {
     return this.literals === undefined && this.anyToken === undefined && this.remainingTokens === undefined &&
@@ -67,22 +83,50 @@ interface CacheEntry<S> {
   readonly result: MatchResult<S>
 }
 
-/** Collects one match at a time: plain subscribers in order, queue members grouped by queue name. */
+/**
+ * Collects one match at a time: plain subscribers in order, queue members grouped by queue name.
+ * A match that reaches one node with subscribers (a reply subject reaching its requester's inbox
+ * wildcard) takes that node's own result and allocates nothing.
+ */
 class MatchCollector<S> {
   plain: S[] = []
   groups: Map<string, S[]> | undefined = undefined
+  /** Nodes with subscribers reached so far, and the first of them until a second one comes. */
+  private nodes = 0
+  private first: Node<S> | undefined = undefined
 
   /** Returns the collected result and starts over. */
   take(): MatchResult<S> {
+    const nodes = this.nodes
+    this.nodes = 0
+    if (nodes === 0) return emptyResult as MatchResult<S>
+    if (nodes === 1) {
+      const only = this.first!
+      this.first = undefined
+      return only.resultOfOwn()
+    }
     const queues = this.groups === undefined ? noQueues : [...this.groups.values()]
     const plain = this.plain
     this.groups = undefined
-    if (plain.length === 0 && queues.length === 0) return emptyResult as MatchResult<S>
     this.plain = []
     return { plain, queues }
   }
 
   add(node: Node<S>): void {
+    if (!node.hasSubscribers()) return
+    const nodes = ++this.nodes
+    if (nodes === 1) {
+      this.first = node
+      return
+    }
+    if (nodes === 2) {
+      this.append(this.first!)
+      this.first = undefined
+    }
+    this.append(node)
+  }
+
+  private append(node: Node<S>): void {
     if (node.plain !== undefined) for (const subscriber of node.plain) this.plain.push(subscriber)
     if (node.queues === undefined) return
     const groups = (this.groups ??= new Map())
@@ -94,21 +138,28 @@ class MatchCollector<S> {
   }
 }
 
+/** How many more subjects the matched-once list remembers than the cache holds. */
+const seenOnceRatio = 4
+
 const noQueues: ReadonlyArray<never> = Object.freeze([])
 const emptyResult: MatchResult<never> = Object.freeze({ plain: noQueues, queues: noQueues })
 
 /**
- * The subject index: a trie of subscription patterns with a bounded cache of match results.
- * Every insert or remove bumps a generation counter; cached results from an older generation
- * are treated as misses and replaced.
+ * The subject index: a trie of subscription patterns with a bounded cache of match results for
+ * subjects matched more than once. Every insert or remove bumps a generation counter; cached
+ * results from an older generation are treated as misses and replaced.
  */
 export class Sublist<S extends Subscriber> {
   private readonly root = new Node<S>()
   private readonly collector = new MatchCollector<S>()
-  private readonly cache = new Map<string, CacheEntry<S>>()
-  private readonly cacheSize: number
-  private readonly cacheKeys: string[]
-  private cacheCursor = 0
+  private readonly cache: BoundedMap<CacheEntry<S>>
+  /**
+   * Subjects matched once and not cached: a subject is cached on its second match. A request's
+   * unique reply subject (`_INBOX.<id>.<n>`) is matched once, so it no longer evicts a subject
+   * that is matched again and again. Larger than the cache, so that a subject that would fit in
+   * the cache is still remembered when it comes back after a reply subject per request.
+   */
+  private readonly seenOnce: BoundedMap<true>
   private generation = 0
   private subscriptionCount = 0
   private inserts = 0
@@ -119,8 +170,9 @@ export class Sublist<S extends Subscriber> {
   constructor(options: { cacheSize?: number } = {}) {
     // nats-server's size. A larger cache keeps entries for one-off subjects (a stream fed 100k
     // distinct subjects) alive long enough to be promoted to V8's old generation.
-    this.cacheSize = Math.max(1, options.cacheSize ?? 1024)
-    this.cacheKeys = new Array<string>(this.cacheSize).fill("")
+    const cacheSize = options.cacheSize ?? 1024
+    this.cache = new BoundedMap(cacheSize)
+    this.seenOnce = new BoundedMap(cacheSize * seenOnceRatio)
   }
 
   /** Adds a subscriber; the subject is assumed valid. Inserting the same object twice is a no-op. */
@@ -128,6 +180,7 @@ export class Sublist<S extends Subscriber> {
     let node = this.root
     for (const token of subscriber.subject.split(".")) node = node.childOrCreate(token)
     const queue = subscriber.queue
+    node.ownResult = undefined
     if (queue === undefined) {
       const plain = (node.plain ??= new Set())
       if (plain.has(subscriber)) return
@@ -158,6 +211,7 @@ export class Sublist<S extends Subscriber> {
       path.push(node)
     }
     const queue = subscriber.queue
+    node.ownResult = undefined
     if (queue === undefined) {
       if (node.plain === undefined || !node.plain.delete(subscriber)) return false
       if (node.plain.size === 0) node.plain = undefined
@@ -188,14 +242,9 @@ export class Sublist<S extends Subscriber> {
     }
     collectMatches(this.root, subject.split("."), 0, this.collector)
     const result = this.collector.take()
-    if (cached === undefined) {
-      // First in, first out through a ring of the cached keys (taking a Map's first key gets slow
-      // after many deletes, as the iterator skips the holes they leave).
-      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cacheKeys[this.cacheCursor])
-      this.cacheKeys[this.cacheCursor] = subject
-      this.cacheCursor = this.cacheCursor + 1 === this.cacheSize ? 0 : this.cacheCursor + 1
-    }
-    this.cache.set(subject, { generation: this.generation, result })
+    if (cached !== undefined) this.cache.replace(subject, { generation: this.generation, result })
+    else if (this.seenOnce.has(subject)) this.cache.add(subject, { generation: this.generation, result })
+    else this.seenOnce.add(subject, true)
     return result
   }
 
@@ -258,11 +307,9 @@ const collectMatches = <S>(node: Node<S>, tokens: string[], index: number, colle
   if (literal !== undefined) collectMatches(literal, tokens, index + 1, collector)
 }
 
-const hasSubscribers = <S>(node: Node<S>): boolean => node.plain !== undefined || node.queues !== undefined
-
 const hasMatch = <S>(node: Node<S>, tokens: string[], index: number): boolean => {
-  if (index === tokens.length) return hasSubscribers(node)
-  if (node.remainingTokens !== undefined && hasSubscribers(node.remainingTokens)) return true
+  if (index === tokens.length) return node.hasSubscribers()
+  if (node.remainingTokens !== undefined && node.remainingTokens.hasSubscribers()) return true
   if (node.anyToken !== undefined && hasMatch(node.anyToken, tokens, index + 1)) return true
   const literal = node.literals?.get(tokens[index])
   return literal !== undefined && hasMatch(literal, tokens, index + 1)
