@@ -44,6 +44,9 @@ export class RequestTimeoutError extends Error {
 
 const emptyPayload = new Uint8Array(0)
 
+/** `[start, end)` of `bytes` as a plain Uint8Array: cheaper to make than Buffer#subarray's Buffer. */
+const view = (bytes: Uint8Array, start: number, end: number): Uint8Array => new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start)
+
 /** Subjects are latin1 byte strings inside the broker; turn a UTF-8 JS string into that form. */
 const toWire = (subject: string): string => {
   for (let index = 0; index < subject.length; index++) {
@@ -146,8 +149,9 @@ export class InternalClient implements Delivery {
     } else {
       subscription.delivered++
     }
-    const headers = headerSize > 0 ? message.subarray(start, start + headerSize) : undefined
-    const payload = headerSize === 0 && start === 0 && end === message.length ? message : message.subarray(start + headerSize, end)
+    const headers = headerSize > 0 ? view(message, start, start + headerSize) : undefined
+    const payloadStart = start + headerSize
+    const payload = payloadStart === end ? emptyPayload : payloadStart === 0 && end === message.length ? message : view(message, payloadStart, end)
     try {
       handler({ subject, reply, headers, payload })
     } catch (error) {

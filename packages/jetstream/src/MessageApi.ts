@@ -89,22 +89,66 @@ const notFound = statusMessage(404, "Message Not Found")
 const emptyPayload = new Uint8Array(0)
 const plainHeaderLine = "NATS/1.0\r\n"
 
+/** Writes `text` as UTF-8 at `offset` (the caller ensured room); returns the offset after it. */
+const writeText = (target: Buffer, offset: number, text: string): number => {
+  const length = text.length
+  for (let index = 0; index < length; index++) {
+    const code = text.charCodeAt(index)
+    // Headers are nearly always ASCII: a JS loop beats a call into the native encoder.
+    if (code > 0x7f) return offset + target.write(text, offset, "utf8")
+    target[offset + index] = code
+  }
+  return offset + length
+}
+
+/** Most bytes `text` takes as UTF-8. */
+const utf8Bound = (text: string): number => text.length * 3
+
+/** Longest header block sendDirectReply appends, not counting the stream name and subject. */
+const addedHeadersBound = 160
+
 /**
- * The stored message with Nats-Stream / -Subject / -Sequence / -Time-Stamp appended to its
- * headers, encoded into one buffer: the header block, then the payload. Returns its header size.
+ * Where replies are encoded: the broker has copied a reply into every receiver's buffer (or lent it
+ * to an in-process handler) by the time publish returns, so one buffer serves every reply. A reply
+ * encoded while another is being delivered gets a buffer of its own.
  */
-const directReply = (stream: Stream, message: StoredMessage): { readonly headerSize: number; readonly bytes: Uint8Array } => {
+let replyScratch = Buffer.allocUnsafe(4096)
+let replyScratchBusy = false
+
+/**
+ * Sends the stored message to `reply` with Nats-Stream / -Subject / -Sequence / -Time-Stamp
+ * appended to its headers, encoded into one block: the header block, then the payload.
+ */
+const sendDirectReply = (stream: Stream, reply: string, message: StoredMessage): void => {
   const stored = message.headers
   const own = stored !== undefined && stored.length >= 4 ? stored.subarray(0, stored.length - 2) : undefined
-  const added = `${own === undefined ? plainHeaderLine : ""}Nats-Stream: ${stream.name}\r\nNats-Subject: ${message.subject}\r\nNats-Sequence: ${message.seq}\r\nNats-Time-Stamp: ${formatTimestamp(message.timestamp)}\r\n\r\n`
-  const ownLength = own === undefined ? 0 : own.length
-  const headerSize = ownLength + Buffer.byteLength(added)
   const data = message.data
-  const bytes = Buffer.allocUnsafe(headerSize + data.length)
-  if (own !== undefined) bytes.set(own, 0)
-  bytes.write(added, ownLength)
-  bytes.set(data, headerSize)
-  return { headerSize, bytes }
+  const bound = (own === undefined ? 0 : own.length) + addedHeadersBound + utf8Bound(stream.name) + utf8Bound(message.subject) + data.length
+  const reentered = replyScratchBusy
+  if (!reentered && replyScratch.length < bound) replyScratch = Buffer.allocUnsafe(Math.max(bound, replyScratch.length * 2))
+  const target = reentered ? Buffer.allocUnsafe(bound) : replyScratch
+  let offset = 0
+  if (own === undefined) offset = writeText(target, offset, plainHeaderLine)
+  else {
+    target.set(own, 0)
+    offset = own.length
+  }
+  offset = writeText(target, offset, "Nats-Stream: ")
+  offset = writeText(target, offset, stream.name)
+  offset = writeText(target, offset, "\r\nNats-Subject: ")
+  offset = writeText(target, offset, message.subject)
+  offset = writeText(target, offset, "\r\nNats-Sequence: ")
+  offset = writeText(target, offset, String(message.seq))
+  offset = writeText(target, offset, "\r\nNats-Time-Stamp: ")
+  offset = writeText(target, offset, formatTimestamp(message.timestamp))
+  const headerSize = writeText(target, offset, "\r\n\r\n")
+  target.set(data, headerSize)
+  replyScratchBusy = true
+  try {
+    stream.outbound.publishEncoded(reply, headerSize, new Uint8Array(target.buffer, target.byteOffset, headerSize + data.length))
+  } finally {
+    replyScratchBusy = reentered
+  }
 }
 
 /**
@@ -118,21 +162,19 @@ export const serveDirectGet = (stream: Stream, message: InternalMessage, prefixL
   if (reply === undefined) return
   const outbound = stream.outbound
   const status = (code: number, description: string) => outbound.publish(reply, emptyPayload, statusMessage(code, description))
-  let lookup: Lookup
+  let found: StoredMessage | undefined
   if (message.subject.length > prefixLength) {
     if (message.payload.length > 0) return status(408, "Bad Request")
-    lookup = { last_by_subj: fromWire(message.subject.slice(prefixLength + 1)) }
+    found = stream.store.lastBySubject(fromWire(message.subject.slice(prefixLength + 1)), "lend")
   } else {
     if (message.payload.length === 0) return status(408, "Empty Request")
     const body = readBody(MessageGetRequest, message.payload, false)
     if (!body.ok) return status(408, "Malformed Request")
     if ((body.value.batch ?? 0) > 0 || (body.value.multi_last?.length ?? 0) > 0) return status(408, "Bad Request")
-    const parsed = lookupOf(body.value)
-    if (parsed === "bad") return status(408, "Bad Request")
-    lookup = parsed
+    const lookup = lookupOf(body.value)
+    if (lookup === "bad") return status(408, "Bad Request")
+    found = find(stream, lookup)
   }
-  const found = find(stream, lookup)
   if (found === undefined) return outbound.publish(reply, emptyPayload, notFound)
-  const { headerSize, bytes } = directReply(stream, found)
-  outbound.publishEncoded(reply, headerSize, bytes)
+  sendDirectReply(stream, reply, found)
 }

@@ -2,23 +2,36 @@
 export const zeroTime = "0001-01-01T00:00:00Z"
 
 const nanosPerMilli = 1_000_000
-const nanosPerSecond = 1_000_000_000n
+const nanosPerSecond = 1_000_000_000
 
 /** Nanoseconds since the Unix epoch, now (float64; exact integers at today's dates to within 256 ns). */
 export const nowNanos = (): number => Math.round((performance.timeOrigin + performance.now()) * nanosPerMilli)
 
+/** The date and time part of the last second formatted: consecutive timestamps mostly share it. */
+let formattedSecond = Number.NaN
+let formattedSecondText = ""
+
 /**
  * Formats nanoseconds since the epoch as Go's RFC3339Nano in UTC: trailing zeros of the fraction
- * trimmed, no fraction when it is zero; 0 becomes the zero time.
+ * trimmed, no fraction when it is zero; 0 becomes the zero time. Runs per DIRECT.GET reply, so
+ * plain float arithmetic: `%` is exact, and the seconds are rounded back to an integer.
  */
 export const formatTimestamp = (nanos: number): string => {
   if (nanos <= 0) return zeroTime
-  const total = BigInt(Math.round(nanos))
-  const seconds = total / nanosPerSecond
-  const fraction = total % nanosPerSecond
-  const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19)
-  if (fraction === 0n) return `${base}Z`
-  return `${base}.${fraction.toString().padStart(9, "0").replace(/0+$/, "")}Z`
+  const whole = Math.round(nanos)
+  let fraction = whole % nanosPerSecond
+  const seconds = Math.round((whole - fraction) / nanosPerSecond)
+  if (seconds !== formattedSecond) {
+    formattedSecond = seconds
+    formattedSecondText = new Date(seconds * 1000).toISOString().slice(0, 19)
+  }
+  if (fraction === 0) return `${formattedSecondText}Z`
+  let digits = 9
+  while (fraction % 10 === 0) {
+    fraction /= 10
+    digits--
+  }
+  return `${formattedSecondText}.${String(fraction).padStart(digits, "0")}Z`
 }
 
 const rfc3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i

@@ -241,6 +241,27 @@ describe("streams", () => {
     await expect(nc.request("$JS.API.DIRECT.GET.NODIRECT.nodirect.a", "", { timeout: 1000 })).rejects.toThrow(/503|no responders/i)
   })
 
+  it("keeps a message's own headers, UTF-8 subjects and large payloads through DIRECT.GET", async () => {
+    await jsm.streams.add({ name: "DIRECTMIX", subjects: ["mix.>"], allow_direct: true })
+    const js = jetstream(nc)
+    const stored = headers()
+    stored.set("Color", "blue")
+    await js.publish("mix.ünïcode", "small", { headers: stored })
+    const large = new Uint8Array(100_000).map((_, index) => index % 251)
+    await js.publish("mix.large", large)
+    await js.publish("mix.after", "tiny")
+    const withHeaders = await jsm.direct.getMessage("DIRECTMIX", { last_by_subj: "mix.ünïcode" })
+    expect(withHeaders?.string()).toBe("small")
+    expect(withHeaders?.subject).toBe("mix.ünïcode")
+    expect(withHeaders?.header.get("Color")).toBe("blue")
+    expect(withHeaders?.header.get("Nats-Sequence")).toBe("1")
+    const big = await jsm.direct.getMessage("DIRECTMIX", { last_by_subj: "mix.large" })
+    expect(big?.data).toEqual(large)
+    const after = await nc.request("$JS.API.DIRECT.GET.DIRECTMIX.mix.after", "", { timeout: 2000 })
+    expect(after.string()).toBe("tiny")
+    expect(after.headers?.get("Nats-Subject")).toBe("mix.after")
+  })
+
   it("deletes a stream", async () => {
     await jsm.streams.add({ name: "GONE", subjects: ["gone"] })
     expect(await jsm.streams.delete("GONE")).toBe(true)

@@ -33,6 +33,25 @@ describe("times and durations", () => {
     expect(formatTimestamp(1_700_000_000_120_000_000)).toBe("2023-11-14T22:13:20.12Z")
   })
 
+  it("formats every timestamp as exact integer arithmetic does, across seconds and dates", () => {
+    const exact = (nanos: number): string => {
+      const total = BigInt(Math.round(nanos))
+      const date = new Date(Number(total / 1_000_000_000n) * 1000).toISOString().slice(0, 19)
+      const fraction = (total % 1_000_000_000n).toString().padStart(9, "0").replace(/0+$/, "")
+      return fraction === "" ? `${date}Z` : `${date}.${fraction}Z`
+    }
+    let seed = 7
+    const next = (): number => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0
+      return seed / 4294967296
+    }
+    const samples = [1, 999, 1e9, 1e9 + 1, 253_402_300_799e9]
+    for (let index = 0; index < 2000; index++) {
+      samples.push(next() * 4e18, 1.7e18 + next() * 3e9, Math.floor(next() * 2e9) * 1e9 + Math.floor(next() * 10) * 1e8)
+    }
+    for (const nanos of samples) expect(formatTimestamp(nanos), String(nanos)).toBe(exact(nanos))
+  })
+
   it("parses RFC 3339 with any offset", () => {
     expect(parseTimestamp("2023-11-14T22:13:20.5Z")).toBe(1_700_000_000_500_000_000)
     expect(parseTimestamp("2023-11-14T23:13:20+01:00")).toBe(1_700_000_000_000_000_000)
