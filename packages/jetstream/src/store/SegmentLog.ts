@@ -195,6 +195,7 @@ export class SegmentLog implements PayloadStore {
   write(
     seq: number,
     _subject: string,
+    _subjectId: number,
     subjectBytes: Uint8Array,
     subjectLength: number,
     headers: Uint8Array | undefined,

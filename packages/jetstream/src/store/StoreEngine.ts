@@ -27,6 +27,8 @@ export interface PayloadStore {
   write(
     seq: number,
     subject: string,
+    /** The subject's id in the index's SubjectTable. */
+    subjectId: number,
     subjectBytes: Uint8Array,
     subjectLength: number,
     headers: Uint8Array | undefined,
@@ -96,7 +98,7 @@ export class StoreEngine implements MessageStore {
     }
     const seq = index.lastSeq + 1
     const stamp = timestamp ?? currentTimestamp()
-    const location = this.payloads.write(seq, subject, table.scratch, subjectLength, headers, data, stamp)
+    const location = this.payloads.write(seq, subject, subjectId, table.scratch, subjectLength, headers, data, stamp)
     index.add(seq, subjectId, stamp, size, location, headers !== undefined)
     this.enforceCountLimits(subjectId)
     if (limits.maxAgeMs > 0 && this.ageTimer === undefined) this.armAgeTimer()
