@@ -20,13 +20,12 @@ interface Sent {
  */
 const streamOver = (store: MessageStore, onSent: (ack: Sent) => void = () => {}): { stream: Stream; sent: Sent[] } => {
   const sent: Sent[] = []
-  const outbound = {
-    publish: (reply: string, payload: Uint8Array) => {
-      const ack = { reply, body: JSON.parse(decoder.decode(payload)) }
-      sent.push(ack)
-      onSent(ack)
-    }
-  } as unknown as Outbound
+  const record = (reply: string, payload: Uint8Array) => {
+    const ack = { reply, body: JSON.parse(decoder.decode(payload)) }
+    sent.push(ack)
+    onSent(ack)
+  }
+  const outbound = { publish: record, publishEncoded: (reply: string, _headerSize: number, payload: Uint8Array) => record(reply, payload) } as unknown as Outbound
   const host = { outbound, serverName: "test", storageExhausted: () => false } as unknown as StreamHost
   const config = normalizeStreamConfig({ name: "ORDERS", subjects: ["orders.>"], storage: store.kind }) as StreamConfig
   return { stream: new Stream(host, config, store, 0), sent }

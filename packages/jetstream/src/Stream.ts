@@ -16,6 +16,8 @@ import { Deduplicator } from "./Deduplicator.ts"
 import type { InterestWatcher } from "./InterestWatcher.ts"
 import { serveDirectGet } from "./MessageApi.ts"
 import { fromWire, type Outbound, toWire } from "./Outbound.ts"
+import { PubAckEncoder } from "./PubAckEncoder.ts"
+import { scanPublishHeaders } from "./PublishHeaders.ts"
 import { type AppendResult, appendRejectionText, type DurabilityListener, type MessageStore } from "./store/index.ts"
 import { hasPathSeparator, isValidName, maxNameLength, type StreamConfig, serializeStreamConfig, storeLimitsOf } from "./StreamConfig.ts"
 import { formatTimestamp, nowNanos } from "./Time.ts"
@@ -82,8 +84,8 @@ export class Stream implements ConsumerHost {
   private subscriptions: Subscription[] = []
   private directSubscriptions: Subscription[] = []
   private readonly deduplicator: Deduplicator
-  /** `{"stream":"<name>","seq":` — every PubAck starts so, and a stream's name never changes. */
-  private readonly pubAckPrefix: string
+  /** A stream's name never changes, so neither does the start of its PubAcks. */
+  private readonly pubAcks: PubAckEncoder
   private lastMessageId = ""
   /** PubAcks waiting for their message to be durable, in sequence order from `heldAcksHead`. */
   private heldAckSeqs: number[] = []
@@ -108,7 +110,7 @@ export class Stream implements ConsumerHost {
     this.store = store
     this.created = created
     this.deduplicator = new Deduplicator(config.duplicate_window / 1e6)
-    this.pubAckPrefix = `{"stream":${JSON.stringify(config.name)},"seq":`
+    this.pubAcks = new PubAckEncoder(config.name)
     store.setDurabilityListener(this.durability)
   }
 
@@ -194,10 +196,9 @@ export class Stream implements ConsumerHost {
     const reply = message.reply
     const canRespond = reply !== undefined && config.no_ack !== true
     const name = config.name
-    const fail = (error: ApiError) => {
-      if (canRespond) this.host.outbound.publish(reply, pubAckError(name, error))
-    }
-    if (config.sealed) return fail(apiError("JSStreamSealedErr"))
+    // Where a refusal is reported: nowhere without a reply subject or with no_ack.
+    const failTo = canRespond ? reply : undefined
+    if (config.sealed) return this.fail(failTo, apiError("JSStreamSealedErr"))
     const subject = fromWire(message.subject)
     let headers = message.headers
     let messageId = ""
@@ -205,54 +206,55 @@ export class Stream implements ConsumerHost {
     const store = this.store
     if (headers !== undefined && headers.length > 0) {
       headers = withoutStatus(headers)
-      const expectedStream = findHeader(headers, "Nats-Expected-Stream")
-      if (expectedStream !== undefined && expectedStream !== "" && expectedStream !== name) return fail(apiError("JSStreamNotMatchErr"))
-      if (findHeader(headers, "Nats-TTL") !== undefined) return fail(apiError("JSMessageTTLDisabledErr"))
-      const expectedSubjectSeq = findHeader(headers, "Nats-Expected-Last-Subject-Sequence")
-      const expectedSubject = findHeader(headers, "Nats-Expected-Last-Subject-Sequence-Subject")
+      const found = scanPublishHeaders(headers)
+      const expectedStream = found.expectedStream
+      if (expectedStream !== undefined && expectedStream !== "" && expectedStream !== name) return this.fail(failTo, apiError("JSStreamNotMatchErr"))
+      if (found.ttl !== undefined) return this.fail(failTo, apiError("JSMessageTTLDisabledErr"))
+      const expectedSubjectSeq = found.expectedLastSubjectSequence
+      const expectedSubject = found.expectedLastSubjectSequenceSubject
       if (expectedSubjectSeq !== undefined) {
         const checked = expectedSubject !== undefined && expectedSubject !== "" && isValidSubject(expectedSubject) ? expectedSubject : subject
         const actual = store.lastSeqBySubject(checked)
-        if (actual !== Number(expectedSubjectSeq)) return fail(apiError("JSStreamWrongLastSequenceErrF", { seq: actual }))
+        if (actual !== Number(expectedSubjectSeq)) return this.fail(failTo, apiError("JSStreamWrongLastSequenceErrF", { seq: actual }))
       } else if (expectedSubject !== undefined && expectedSubject !== "") {
-        return fail(apiError("JSStreamExpectedLastSeqPerSubjectInvalid"))
+        return this.fail(failTo, apiError("JSStreamExpectedLastSeqPerSubjectInvalid"))
       }
-      const expectedLastSeq = findHeader(headers, "Nats-Expected-Last-Sequence")
+      const expectedLastSeq = found.expectedLastSequence
       if (expectedLastSeq !== undefined) {
         const lastSeq = store.state().lastSeq
-        if (lastSeq !== Number(expectedLastSeq)) return fail(apiError("JSStreamWrongLastSequenceErrF", { seq: lastSeq }))
+        if (lastSeq !== Number(expectedLastSeq)) return this.fail(failTo, apiError("JSStreamWrongLastSequenceErrF", { seq: lastSeq }))
       }
-      messageId = findHeader(headers, "Nats-Msg-Id") ?? ""
+      messageId = found.messageId ?? ""
       if (messageId !== "") {
         const original = this.deduplicator.find(messageId)
         if (original !== undefined) {
-          if (canRespond) this.host.outbound.publish(reply, encoder.encode(`${this.pubAckPrefix}${original},"duplicate":true}`))
+          if (canRespond) this.host.outbound.publishEncoded(reply, 0, this.pubAcks.encodeDuplicate(original))
           return
         }
       }
-      const expectedLastId = findHeader(headers, "Nats-Expected-Last-Msg-Id")
+      const expectedLastId = found.expectedLastMessageId
       if (expectedLastId !== undefined && expectedLastId !== "" && expectedLastId !== this.lastMessageId) {
-        return fail(apiError("JSStreamWrongLastMsgIDErrF", { id: this.lastMessageId }))
+        return this.fail(failTo, apiError("JSStreamWrongLastMsgIDErrF", { id: this.lastMessageId }))
       }
-      rollup = findHeader(headers, "Nats-Rollup") ?? ""
+      rollup = found.rollup ?? ""
       if (rollup !== "") {
-        if (!config.allow_rollup_hdrs || config.deny_purge) return fail(apiError("JSStreamRollupFailedF", { err: "rollup not permitted" }))
-        if (rollup !== "sub" && rollup !== "all") return fail(apiError("JSStreamRollupFailedF", { err: `rollup value invalid: "${rollup}"` }))
+        if (!config.allow_rollup_hdrs || config.deny_purge) return this.fail(failTo, apiError("JSStreamRollupFailedF", { err: "rollup not permitted" }))
+        if (rollup !== "sub" && rollup !== "all") return this.fail(failTo, apiError("JSStreamRollupFailedF", { err: `rollup value invalid: "${rollup}"` }))
       }
     }
     const headersLength = headers === undefined ? 0 : headers.length
     if (config.max_msg_size >= 0 && headersLength + message.payload.length > config.max_msg_size) {
-      return fail(apiError("JSStreamMessageExceedsMaximumErr"))
+      return this.fail(failTo, apiError("JSStreamMessageExceedsMaximumErr"))
     }
-    if (headersLength > maxHeaderBytes) return fail(apiError("JSStreamHeaderExceedsMaximumErr"))
+    if (headersLength > maxHeaderBytes) return this.fail(failTo, apiError("JSStreamHeaderExceedsMaximumErr"))
 
-    if (this.host.storageExhausted(config.storage)) return fail(apiError("JSInsufficientResourcesErr"))
+    if (this.host.storageExhausted(config.storage)) return this.fail(failTo, apiError("JSInsufficientResourcesErr"))
     // Interest retention keeps nothing nobody will read, but the sequence is still used.
     const skip = config.retention === "interest" && !this.hasInterestIn(subject)
     const result = this.append(subject, headers, message.payload)
     if (!result.ok) {
-      if (result.reason === "maxMsgSize") return fail(apiError("JSStreamMessageExceedsMaximumErr"))
-      return fail(apiError("JSStreamStoreFailedF", { err: appendRejectionText[result.reason] }))
+      if (result.reason === "maxMsgSize") return this.fail(failTo, apiError("JSStreamMessageExceedsMaximumErr"))
+      return this.fail(failTo, apiError("JSStreamStoreFailedF", { err: appendRejectionText[result.reason] }))
     }
     const seq = result.seq
     this.lastMessageId = messageId
@@ -262,13 +264,18 @@ export class Stream implements ConsumerHost {
     } else {
       if (rollup === "sub") this.removed(store.purge({ subject, keep: 1 }))
       else if (rollup === "all") this.removed(store.purge({ keep: 1 }))
-      for (const consumer of this.consumers.values()) consumer.messageStored(subject)
+      if (this.consumers.size > 0) for (const consumer of this.consumers.values()) consumer.messageStored(subject)
     }
     if (!canRespond) return
     // Sent within the read when already durable, so the broker's mid-read flushes carry it.
     if (store.durableSeq() >= seq) return this.sendPubAck(reply, seq)
     this.heldAckSeqs.push(seq)
     this.heldAckReplies.push(reply)
+  }
+
+  /** Tells the publisher why its message was refused, if it can be told. */
+  private fail(reply: string | undefined, error: ApiError): void {
+    if (reply !== undefined) this.host.outbound.publish(reply, pubAckError(this.config.name, error))
   }
 
   /**
@@ -286,7 +293,7 @@ export class Stream implements ConsumerHost {
   }
 
   private sendPubAck(reply: string, seq: number): void {
-    this.host.outbound.publish(reply, encoder.encode(`${this.pubAckPrefix}${seq}}`))
+    this.host.outbound.publishEncoded(reply, 0, this.pubAcks.encode(seq))
   }
 
   /** Sends the held PubAcks of messages up to `durableSeq`. */
