@@ -2,6 +2,7 @@ import { StorageType } from "@nats-io/jetstream"
 import { Kvm } from "@nats-io/kv"
 import type { Scenario } from "../Scenario.ts"
 import { percentile } from "../statistics.ts"
+import { runConcurrently } from "./concurrentOperations.ts"
 import { type JetStreamBenchOptions, withJetStreamServer } from "./jetstreamServer.ts"
 
 const value = new Uint8Array(128)
@@ -44,22 +45,8 @@ export const kvOperations = (operation: "put" | "get", inFlight: number, kind: K
         if (operation === "put") await kv.put(key, value)
         else if ((await kv.get(key)) === null) throw new Error(`${key} was not found`)
       }
-      /** Up to `count` operations, `inFlight` at a time, until `timeMs` passes; each latency goes to `latencies`. */
-      const runOperations = async (count: number, timeMs: number, latencies?: Float64Array): Promise<number> => {
-        let issued = 0
-        let completed = 0
-        const deadline = Date.now() + timeMs
-        const worker = async (): Promise<void> => {
-          while (issued < count && Date.now() < deadline) {
-            const sent = performance.now()
-            await operate(`key.${issued++ % keyCount}`)
-            if (latencies !== undefined) latencies[completed] = performance.now() - sent
-            completed++
-          }
-        }
-        await Promise.all(Array.from({ length: inFlight }, worker))
-        return completed
-      }
+      const runOperations = (count: number, timeMs: number, latencies?: Float64Array): Promise<number> =>
+        runConcurrently((index) => operate(`key.${index % keyCount}`), { count, inFlight, timeMs, latencies })
       // Each run starts a new server: unmeasured operations first let the node's JIT compile its hot
       // paths, so the figures are the steady state on both servers.
       await runOperations(Math.floor(limit / 10), budget.timeMs / 5)
