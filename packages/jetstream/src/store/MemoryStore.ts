@@ -1,3 +1,4 @@
+import { grownArray } from "./grownArray.ts"
 import { MessageIndex } from "./MessageIndex.ts"
 import { type MessageStore, noLimits, type StoreLimits, type StoredMessage } from "./MessageStore.ts"
 import { type PayloadStore, StoreEngine } from "./StoreEngine.ts"
@@ -227,18 +228,13 @@ class MemoryPayloads implements PayloadStore {
   }
 
   private grow(capacity: number): void {
-    const grown = <T extends Float64Array | Uint32Array | Int32Array>(array: T, make: (size: number) => T): T => {
-      const copy = make(capacity)
-      copy.set(array as never)
-      return copy
-    }
-    this.seqs = grown(this.seqs, (size) => new Float64Array(size))
-    this.timestamps = grown(this.timestamps, (size) => new Float64Array(size))
-    this.subjectIds = grown(this.subjectIds, (size) => new Uint32Array(size))
-    this.slabNumbers = grown(this.slabNumbers, (size) => new Int32Array(size))
-    this.offsets = grown(this.offsets, (size) => new Uint32Array(size))
-    this.headerLengths = grown(this.headerLengths, (size) => new Int32Array(size))
-    this.lengths = grown(this.lengths, (size) => new Uint32Array(size))
+    this.seqs = grownArray(this.seqs, capacity)
+    this.timestamps = grownArray(this.timestamps, capacity)
+    this.subjectIds = grownArray(this.subjectIds, capacity)
+    this.slabNumbers = grownArray(this.slabNumbers, capacity)
+    this.offsets = grownArray(this.offsets, capacity)
+    this.headerLengths = grownArray(this.headerLengths, capacity)
+    this.lengths = grownArray(this.lengths, capacity)
     this.capacity = capacity
   }
 

@@ -1,3 +1,4 @@
+import { grownArray } from "./grownArray.ts"
 import type { SubjectFilter } from "./SubjectFilter.ts"
 import { matchVerdict, SubjectTable, unknownVerdict } from "./SubjectTable.ts"
 
@@ -62,18 +63,13 @@ export class Chunk {
   }
 
   grow(capacity: number): void {
-    const copy = <T extends Uint8Array | Uint32Array | Float64Array>(array: T, make: (size: number) => T): T => {
-      const grown = make(capacity)
-      grown.set(array as never)
-      return grown
-    }
-    this.subject = copy(this.subject, (size) => new Uint32Array(size))
-    this.timestamp = copy(this.timestamp, (size) => new Float64Array(size))
-    this.size = copy(this.size, (size) => new Uint32Array(size))
-    this.location = copy(this.location, (size) => new Uint32Array(size))
-    this.headers = copy(this.headers, (size) => new Uint8Array(size))
-    this.next = copy(this.next, (size) => new Float64Array(size))
-    this.prev = copy(this.prev, (size) => new Float64Array(size))
+    this.subject = grownArray(this.subject, capacity)
+    this.timestamp = grownArray(this.timestamp, capacity)
+    this.size = grownArray(this.size, capacity)
+    this.location = grownArray(this.location, capacity)
+    this.headers = grownArray(this.headers, capacity)
+    this.next = grownArray(this.next, capacity)
+    this.prev = grownArray(this.prev, capacity)
   }
 
   /** Keeps only live entries. */
