@@ -131,10 +131,15 @@ export class StoreEngine implements MessageStore {
   }
 
   lastSeqBySubject(filter: FilterInput): number {
-    const compiled = compileFilter(filter)
     const index = this.index
     const table = index.table
     if (index.messages === 0) return 0
+    // One literal subject (every KV get): a table lookup, without compiling a filter per call.
+    if (typeof filter === "string" && filter !== "" && filter.indexOf("*") < 0 && filter.indexOf(">") < 0) {
+      const id = table.idOf(filter)
+      return id === 0 ? 0 : table.lastOf(id)
+    }
+    const compiled = compileFilter(filter)
     if (compiled.matchesAll) return index.previousLive(index.lastSeq)
     let last = 0
     if (compiled.literals !== undefined) {
