@@ -42,6 +42,7 @@ export interface StreamHost {
 export type ConsumerAction = "" | "create" | "update"
 
 const encoder = new TextEncoder()
+const plainStatusLine = encoder.encode("NATS/1.0\r\n")
 const maxHeaderBytes = 65535
 
 const pubAckError = (name: string, error: ApiError): Uint8Array =>
@@ -63,7 +64,7 @@ const withoutStatus = (headers: Uint8Array): Uint8Array => {
   if (lineEnd < 0) return headers
   const rest = headers.subarray(lineEnd + 1)
   const result = new Uint8Array(10 + rest.length)
-  result.set(encoder.encode("NATS/1.0\r\n"), 0)
+  result.set(plainStatusLine, 0)
   result.set(rest, 10)
   return result
 }
