@@ -3,6 +3,7 @@ import {
   constants,
   existsSync,
   fdatasync,
+  fdatasyncSync,
   fstatSync,
   fsync,
   ftruncateSync,
@@ -25,6 +26,8 @@ export interface DiskFile {
   truncate(length: number): void
   /** Resolves once every byte written before the call is on the device (fdatasync). */
   sync(): Promise<void>
+  /** The same on the calling thread, returning once the bytes are on the device. */
+  syncBlocking(): void
   close(): void
 }
 
@@ -83,6 +86,10 @@ class NodeDiskFile implements DiskFile {
 
   sync(): Promise<void> {
     return new Promise((resolve, reject) => fdatasync(this.descriptor, (error) => (error ? reject(error) : resolve())))
+  }
+
+  syncBlocking(): void {
+    fdatasyncSync(this.descriptor)
   }
 
   close(): void {

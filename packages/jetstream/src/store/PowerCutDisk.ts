@@ -41,7 +41,8 @@ export class DiskGone extends Error {
  * the bytes the device holds (those covered by the last completed sync); a directory keeps its
  * names as of its last `syncDirectory`. `cut()` is a power loss: files go back to their synced
  * bytes and directories to their synced names. `crash()` is a killed process: nothing is lost,
- * but every open handle dies. Syncs complete asynchronously, one or more event-loop turns later.
+ * but every open handle dies. Syncs complete asynchronously, one or more event-loop turns later;
+ * blocking syncs complete at once.
  */
 export class PowerCutDisk implements Disk {
   fileSyncs = 0
@@ -234,6 +235,15 @@ class PowerCutFile implements DiskFile {
       inode.syncedCall = call
       inode.synced = snapshot
     })
+  }
+
+  syncBlocking(): void {
+    this.check()
+    this.disk.fileSyncs++
+    const inode = this.inode
+    // The newest call: a sync started earlier and ending later leaves it in place.
+    inode.syncedCall = this.disk.nextSyncCall()
+    inode.synced = inode.data.slice(0, inode.length)
   }
 
   close(): void {

@@ -104,6 +104,21 @@ const appendsPerWrite = 16
 const runwayBatchBytes = 64 * 1024
 const runwayBytes = 256 * 1024
 let runwayZeros: Buffer | undefined
+/**
+ * Under sync "always", a burst of appends (one socket read) syncs part-way on this thread, after
+ * 16 appends, then 32 more, 64 more and so on, so that the first acks leave while the rest is
+ * appended and the client keeps working: a client with 64 KV puts in flight otherwise waits for
+ * all 64 to be synced together. Only syncs into a runway already on the device run here (about
+ * 60–150 µs: no journal commit); the burst's last sync still goes to the thread pool, so this
+ * thread reads on meanwhile. Each such sync is followed by three times its length without one,
+ * so they block at most a quarter of the time: with many connections bursting into one stream,
+ * group commit on the thread pool does better. A sync slower than the limit stalls every
+ * connection, so when most recent ones were (a slow disk, not the odd outlier of a fast one),
+ * they pause for a while.
+ */
+const inlineSyncLimitMs = 0.5
+const inlineSyncPauseMs = 1000
+const inlineSyncSpacing = 3
 
 export interface SegmentLogOptions {
   readonly disk: Disk
@@ -166,6 +181,14 @@ export class SegmentLog implements PayloadStore {
   private intervalTimer: ReturnType<typeof setInterval> | undefined = undefined
   /** End of the zeros written ahead of the active segment's last record (its file size). */
   private runwayEnd: number
+  /** The runway as of the start of the last completed sync: writes inside it change no metadata. */
+  private syncedRunwaySegment: Segment | undefined = undefined
+  private syncedRunwayEnd = 0
+  /** Pending appends at which the current burst next syncs on this thread (see inlineSyncLimitMs). */
+  private inlineSyncAppends = appendsPerWrite
+  /** Running share of syncs on this thread slower than the limit, and when the next may run. */
+  private slowInlineSyncs = 0
+  private inlineSyncResumesAt = 0
 
   constructor(options: SegmentLogOptions) {
     this.disk = options.disk
@@ -216,8 +239,12 @@ export class SegmentLog implements PayloadStore {
     active.maxSeq = seq
     this.pendingLastSeq = seq
     this.pendingAppends++
-    if (this.pendingLength >= eagerFlushBytes || (this.pendingAppends >= appendsPerWrite && this.policy !== "always")) this.flushPending()
-    else this.scheduleFlush()
+    if (this.pendingAppends >= this.inlineSyncAppends && this.policy === "always" && this.syncsInline()) {
+      this.inlineSyncAppends *= 2
+      this.flushPending(true)
+    } else if (this.pendingLength >= eagerFlushBytes || (this.pendingAppends >= appendsPerWrite && this.policy !== "always")) {
+      this.flushPending()
+    } else this.scheduleFlush()
     return location
   }
 
@@ -316,8 +343,8 @@ export class SegmentLog implements PayloadStore {
     this.retiredFiles = []
   }
 
-  /** Writes the pending batch to the active segment. */
-  flushPending(): void {
+  /** Writes the pending batch to the active segment; under sync "always", `syncHere` syncs it on this thread. */
+  flushPending(syncHere = false): void {
     this.flushScheduled = false
     if (this.failure !== undefined) return
     try {
@@ -345,10 +372,9 @@ export class SegmentLog implements PayloadStore {
     const batch = this.batch
     this.batch = undefined
     if (this.policy === "always") {
-      if (batch !== undefined) {
-        this.awaitingSync.push(batch)
-        this.requestSync()
-      }
+      if (batch !== undefined) this.awaitingSync.push(batch)
+      if (syncHere) this.syncInline()
+      else if (batch !== undefined) this.requestSync()
     } else {
       batch?.resolve()
       this.tell(this.writtenSeq)
@@ -406,6 +432,7 @@ export class SegmentLog implements PayloadStore {
   }
 
   private readonly flushIfScheduled = (): void => {
+    this.inlineSyncAppends = appendsPerWrite
     if (this.flushScheduled) this.flushPending()
   }
 
@@ -466,6 +493,38 @@ export class SegmentLog implements PayloadStore {
     this.directoryDirty = true
   }
 
+  /** True when a sync now may run on this thread: it would cover only writes into the active segment's synced runway. */
+  private syncsInline(): boolean {
+    if (this.syncing || this.directoryDirty || this.failure !== undefined) return false
+    const dirty = this.dirty.size
+    if (dirty > 1 || (dirty === 1 && !this.dirty.has(this.active))) return false
+    if (this.syncedRunwaySegment !== this.active || this.active.size + this.pendingLength > this.syncedRunwayEnd) return false
+    return performance.now() >= this.inlineSyncResumesAt
+  }
+
+  private syncInline(): void {
+    const started = performance.now()
+    try {
+      this.active.file.syncBlocking()
+    } catch (error) {
+      this.fail(error)
+      return
+    }
+    const ended = performance.now()
+    this.dirty.clear()
+    this.slowInlineSyncs += ((ended - started > inlineSyncLimitMs ? 1 : 0) - this.slowInlineSyncs) / 16
+    this.inlineSyncResumesAt = ended + (ended - started) * inlineSyncSpacing
+    if (this.slowInlineSyncs > 0.5) {
+      this.inlineSyncResumesAt = ended + inlineSyncPauseMs
+      // After the pause, three slow syncs in a row bring it back.
+      this.slowInlineSyncs = 0.4
+    }
+    this.syncedSeq = this.writtenSeq
+    const batches = this.awaitingSync
+    this.awaitingSync = []
+    this.settle(batches)
+  }
+
   private requestSync(): void {
     if (this.syncing || this.failure !== undefined) return
     this.syncing = true
@@ -484,6 +543,8 @@ export class SegmentLog implements PayloadStore {
       const batches = this.awaitingSync
       this.awaitingSync = []
       const covered = this.writtenSeq
+      const runwaySegment = this.active
+      const runwayEnd = this.runwayEnd
       const work = batches.length === 0 ? undefined : this.syncDirty()
       this.settle(synced)
       if (work === undefined) break
@@ -495,6 +556,8 @@ export class SegmentLog implements PayloadStore {
         break
       }
       this.syncedSeq = covered
+      this.syncedRunwaySegment = runwaySegment
+      this.syncedRunwayEnd = runwayEnd
       synced = batches
     }
     this.syncing = false
