@@ -3,7 +3,7 @@
  * (add `--quick` for a smaller run). Prints our figures and, where one exists, nats-server's from
  * the same run.
  *
- *   1. append rate, 128 B, 256 concurrent publishers awaiting `durable`, per sync policy;
+ *   1. append rate, 128 B, 256 concurrent publishers each awaiting its append's durability, per sync policy;
  *      reference: nats-server JetStream async publish, 128 B, 256 in flight, over loopback.
  *      Then one publisher under sync "always", against write + fdatasync alone (its floor).
  *   2. nextMatching scan of 1,000,000 1 KiB messages on 100,000 subjects: unfiltered vs a filter
@@ -19,7 +19,8 @@ import { join } from "node:path"
 import { jetstream, jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
 import { startNatsServer, hasNatsServer } from "../../../test/support/index.ts"
-import { compileFilter, type FileStoreOptions, openFileStore, type SyncPolicy } from "../src/store/index.ts"
+import { durabilityWaiter } from "../src/store/durabilityWaiter.ts"
+import { compileFilter, type FileMessageStore, type FileStoreOptions, openFileStore, type SyncPolicy } from "../src/store/index.ts"
 
 const quick = process.argv.includes("--quick")
 const [command, ...commandArguments] = process.argv.slice(2).filter((argument) => argument !== "--quick")
@@ -42,6 +43,7 @@ const subjectOf = (index: number): string => {
 const appendRate = async (sync: SyncPolicy, total: number): Promise<number> => {
   const directory = join(workDirectory, `append-${sync}`)
   const store = await openFileStore(directory, { sync })
+  const durability = durabilityWaiter(store)
   const payload = new Uint8Array(128).fill(120)
   let issued = 0
   const started = performance.now()
@@ -50,7 +52,7 @@ const appendRate = async (sync: SyncPolicy, total: number): Promise<number> => {
       issued++
       const result = store.append("bench.append", undefined, payload)
       if (!result.ok) throw new Error(result.description)
-      await result.durable
+      await durability.until(result.seq)
     }
   }
   await Promise.all(Array.from({ length: 256 }, publisher))
@@ -60,17 +62,18 @@ const appendRate = async (sync: SyncPolicy, total: number): Promise<number> => {
   return rate
 }
 
-/** Median µs of one append of 128 bytes under sync "always", awaiting `durable` before the next. */
+/** Median µs of one append of 128 bytes under sync "always", awaiting its durability before the next. */
 const sequentialAppendMedian = async (count: number): Promise<number> => {
   const directory = join(workDirectory, "append-sequential")
   const store = await openFileStore(directory, { sync: "always" })
+  const durability = durabilityWaiter(store)
   const payload = new Uint8Array(128).fill(120)
   const samples = new Float64Array(count)
   for (let index = 0; index < count; index++) {
     const started = performance.now()
     const result = store.append("bench.append", undefined, payload)
     if (!result.ok) throw new Error(result.description)
-    await result.durable
+    await durability.until(result.seq)
     samples[index] = performance.now() - started
   }
   await store.close()
@@ -131,11 +134,12 @@ const natsServerPublishRate = async (total: number): Promise<number | undefined>
 const fillOptions: FileStoreOptions = { sync: "never" }
 
 /**
- * Waits for `durable` and then a turn of the event loop, as appends arriving from the network
- * would: a loop that only awaits promises starves timers and I/O (checkpoints, syncs).
+ * Waits until everything appended is durable and then a turn of the event loop, as appends
+ * arriving from the network would: a loop that only awaits promises starves timers and I/O
+ * (checkpoints, syncs).
  */
-const settleBatch = async (durable: Promise<void>): Promise<void> => {
-  await durable
+const settleBatch = async (store: FileMessageStore): Promise<void> => {
+  await durabilityWaiter(store).until(store.state().lastSeq)
   await new Promise((resolve) => setImmediate(resolve))
 }
 
@@ -145,7 +149,7 @@ const fill = async (directory: string, options: FileStoreOptions): Promise<void>
   for (let index = 0; index < largeCount; index++) {
     const result = store.append(subjectOf(index), undefined, payload)
     if (!result.ok) throw new Error(result.description)
-    if (index % 10_000 === 9_999) await settleBatch(result.durable)
+    if (index % 10_000 === 9_999) await settleBatch(store)
   }
   await store.flush()
   return store.close()
@@ -158,7 +162,7 @@ const fillAndDie = async (directory: string, withCheckpoints: boolean): Promise<
   for (let index = 0; index < largeCount; index++) {
     const result = store.append(subjectOf(index), undefined, payload)
     if (!result.ok) throw new Error(result.description)
-    if (index % 10_000 === 9_999) await settleBatch(result.durable)
+    if (index % 10_000 === 9_999) await settleBatch(store)
   }
   // Let the last batch reach the page cache, as an acknowledged publish would have.
   await new Promise((resolve) => setImmediate(resolve))
@@ -179,7 +183,7 @@ const measureRss = async (directory: string, count: number, distinct: number): P
     const subject = `sensor.${index.toString().padStart(7, "0")}.temp`
     const result = store.append(distinct === 1 ? only : subject, undefined, payload)
     if (!result.ok) throw new Error(result.description)
-    if (index % 50_000 === 49_999) await settleBatch(result.durable)
+    if (index % 50_000 === 49_999) await settleBatch(store)
   }
   await store.flush()
   collect()

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises"
 import { afterAll, describe, expect, it } from "vitest"
 import { eventually, tempDir } from "../../../../test/support/index.ts"
 import { type Disk, type DiskFile, nodeDisk, readWholeFile } from "./Disk.ts"
+import { durabilityWaiter } from "./durabilityWaiter.ts"
 import { type FileMessageStore, type FileStoreOptions, openFileStore } from "./FileStore.ts"
 import { noLimits } from "./MessageStore.ts"
 import { PowerCutDisk } from "./PowerCutDisk.ts"
@@ -468,12 +469,13 @@ describe("file store: durability policies", () => {
       return sync()
     })
     const store = await openFileStore(freshDirectory(), { disk: counting })
+    const durability = durabilityWaiter(store)
     syncs = 0
     const producers = Array.from({ length: 50 }, async (_, producer) => {
       for (let index = 0; index < 20; index++) {
         const result = store.append(`p.${producer}`, undefined, bytes(`m${index}`))
         if (!result.ok) throw new Error(result.description)
-        await result.durable
+        await durability.until(result.seq)
       }
     })
     await Promise.all(producers)
@@ -482,8 +484,8 @@ describe("file store: durability policies", () => {
     expect(syncs).toBeLessThan(100)
 
     syncs = 0
-    const burst = Array.from({ length: 1000 }, (_, index) => store.append("burst", undefined, bytes(`b${index}`)))
-    await Promise.all(burst.map((result) => (result.ok ? result.durable : Promise.reject(new Error("refused")))))
+    appendMany(store, 1000, () => "burst")
+    await durability.until(store.state().lastSeq)
     // Mid-burst syncs let the first acks out early; their gaps double from 16 appends: 16, 48, 112, ...
     expect(syncs).toBeLessThanOrEqual(Math.ceil(Math.log2(1000 / 16)) + 2)
     await store.close()
@@ -492,11 +494,11 @@ describe("file store: durability policies", () => {
   it("under sync always, tells of the first appends of a burst before it ends, and they survive a power cut", async () => {
     const disk = new PowerCutDisk()
     const store = await openOn(disk)
-    const told: number[] = []
-    store.setDurabilityListener({ durableThrough: (seq) => told.push(seq), failed: () => {} })
+    const durability = durabilityWaiter(store)
+    const told = durability.told
     // The first sync puts the zeros ahead of the log on the device; syncs into them may run at once.
     const first = store.append("t", undefined, bytes("first"))
-    if (first.ok) await first.durable
+    if (first.ok) await durability.until(first.seq)
     told.length = 0
     for (let index = 0; index < 64; index++) store.append("t", undefined, bytes(`burst-${index}`))
     // Still inside the burst's code: 16 appends in (and 32 more, unless that came too soon after).
@@ -515,15 +517,15 @@ describe("file store: durability policies", () => {
       return sync()
     })
     const store = await openOn(disk)
-    const told: number[] = []
-    store.setDurabilityListener({ durableThrough: (seq) => told.push(seq), failed: () => {} })
+    const durability = durabilityWaiter(store)
+    const told = durability.told
     const inlineBursts: boolean[] = []
     for (let burst = 0; burst < 30; burst++) {
       told.length = 0
       let last: ReturnType<FileMessageStore["append"]> | undefined
       for (let index = 0; index < 16; index++) last = store.append("t", undefined, bytes(`m${index}`))
       inlineBursts.push(told.length > 0)
-      if (last?.ok) await last.durable
+      if (last?.ok) await durability.until(last.seq)
       // Beyond the spacing that follows each sync on the calling thread.
       await sleep(5)
     }
@@ -539,13 +541,13 @@ describe("file store: durability policies", () => {
       return sync()
     })
     const store = await openOn(disk)
-    const told: number[] = []
-    store.setDurabilityListener({ durableThrough: (seq) => told.push(seq), failed: () => {} })
+    const durability = durabilityWaiter(store)
+    const told = durability.told
     const burst = (): void => {
       for (let index = 0; index < 16; index++) store.append("t", undefined, bytes(`m${index}`))
     }
     const first = store.append("t", undefined, bytes("first"))
-    if (first.ok) await first.durable
+    if (first.ok) await durability.until(first.seq)
     told.length = 0
     burst()
     expect(told).toEqual([17])
@@ -560,13 +562,14 @@ describe("file store: durability policies", () => {
   it("acknowledges under sync always only what survives a power cut", async () => {
     const disk = new PowerCutDisk()
     const store = await openOn(disk)
+    const durability = durabilityWaiter(store)
     const first = store.append("t", undefined, bytes("acked"))
     if (!first.ok) throw new Error(first.description)
-    await first.durable
+    await durability.until(first.seq)
     const second = store.append("t", undefined, bytes("not yet"))
     expect(second.ok).toBe(true)
     disk.cut()
-    if (second.ok) await expect(second.durable).rejects.toThrow()
+    if (second.ok) await expect(durability.until(second.seq)).rejects.toThrow()
     const reopened = await openOn(disk)
     expect(text(reopened.get(1)?.data)).toBe("acked")
     expect(reopened.get(2)).toBeUndefined()
@@ -579,7 +582,7 @@ describe("file store: durability policies", () => {
     const syncsAtOpen = disk.fileSyncs
     const result = store.append("t", undefined, bytes("x"))
     if (!result.ok) throw new Error(result.description)
-    await result.durable
+    await durabilityWaiter(store).until(result.seq)
     expect(disk.fileSyncs).toBe(syncsAtOpen)
     await eventually(() => expect(disk.fileSyncs).toBeGreaterThan(syncsAtOpen))
     await store.close()
@@ -591,7 +594,7 @@ describe("file store: durability policies", () => {
     await store.flush()
     const result = store.append("t", undefined, bytes("acked but not synced"))
     if (!result.ok) throw new Error(result.description)
-    await result.durable
+    await durabilityWaiter(store).until(result.seq)
     disk.cut()
     const reopened = await openOn(disk)
     expect(reopened.state().messages).toBe(0)

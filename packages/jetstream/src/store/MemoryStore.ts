@@ -257,10 +257,6 @@ class MemoryPayloads implements PayloadStore {
     this.ownBuffers.clear()
   }
 
-  durable(): Promise<void> {
-    return resolved
-  }
-
   durableSeq(): number {
     return this.lastWritten
   }

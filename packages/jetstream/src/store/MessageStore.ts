@@ -74,16 +74,11 @@ export const appendRejectionText: Readonly<Record<AppendRejection, string>> = {
   storeClosed: "store closed"
 }
 
+/** An append the store took. It is durable once durableSeq() reaches `seq` (the listener is told). */
 export interface Appended {
   readonly ok: true
   readonly seq: number
   readonly timestamp: number
-  /**
-   * Resolves when the message is durable: for a file store with sync "always", once an fdatasync
-   * covers it (shared by every append of the same batch); with "interval" or "never", once it is
-   * written to the file; immediately for a memory store. Rejects if the store fails first.
-   */
-  readonly durable: Promise<void>
 }
 
 export interface Rejected {
@@ -151,8 +146,9 @@ export interface MessageStore {
   /** Applies new limits at once (messages beyond them are dropped). */
   updateLimits(limits: StoreLimits): void
   /**
-   * The last sequence that is as durable as `Appended.durable` promises. A memory store's appends
-   * are durable when `append` returns; a file store's once written ("interval", "never") or synced.
+   * The last sequence that is durable. A memory store's appends are durable when `append`
+   * returns; a file store's once written ("interval", "never") or once an fdatasync covers them
+   * ("always").
    */
   durableSeq(): number
   /** The one listener told each time durableSeq advances (possibly inside an append), or the store fails. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { openFileStore } from "./FileStore.ts"
+import { durabilityWaiter } from "./durabilityWaiter.ts"
 import { PowerCutDisk } from "./PowerCutDisk.ts"
 
 const encoder = new TextEncoder()
@@ -22,7 +23,7 @@ describe("file store: power cuts", () => {
   it("keeps every acknowledged message and every flushed deletion through 20 power cuts at random points", async () => {
     const random = randomFrom(0x5eed)
     const disk = new PowerCutDisk({ random })
-    /** seq -> payload, for every append whose `durable` resolved before the cut that ended its run. */
+    /** seq -> payload, for every append the store called durable before the cut that ended its run. */
     const acknowledged = new Map<number, string>()
     /** Deleted, and `flush()` resolved before the cut: must stay gone. */
     const deleted = new Set<number>()
@@ -33,6 +34,7 @@ describe("file store: power cuts", () => {
 
     for (let run = 0; run <= 20; run++) {
       const store = await openFileStore("/power", { disk, segmentBytes: 4096, checkpointBytes: 8192 })
+      const durability = durabilityWaiter(store)
       truncatedBytes += store.recovery.truncatedBytes
       replayedRecords += store.recovery.replayedRecords
       if (store.recovery.checkpointLoaded) checkpointsLoaded++
@@ -65,7 +67,7 @@ describe("file store: power cuts", () => {
           expect(result.seq).toBe(seq)
           if (count % 40 === 39) store.checkpoint().catch(() => {})
           try {
-            await result.durable
+            await durability.until(result.seq)
           } catch {
             return
           }

@@ -45,28 +45,21 @@ export const segmentIdOf = (name: string): number | undefined => {
 export const fileMessageSize = (subjectLength: number, headersLength: number, dataLength: number): number =>
   headersLength === 0 ? 22 + subjectLength + dataLength + 8 : 22 + subjectLength + 4 + headersLength + dataLength + 8
 
-interface Batch {
+/** A caller of syncNow, waiting for the sync that covers what was written before its call. */
+interface SyncWaiter {
   readonly promise: Promise<void>
   readonly resolve: () => void
   readonly reject: (error: unknown) => void
 }
 
-const newBatch = (): Batch => {
+const newSyncWaiter = (): SyncWaiter => {
   let resolve!: () => void
   let reject!: (error: unknown) => void
   const promise = new Promise<void>((onResolve, onReject) => {
     resolve = onResolve
     reject = onReject
   })
-  // A batch is shared by many appends; nobody may be listening when it fails.
-  promise.catch(() => {})
   return { promise, resolve, reject }
-}
-
-const failedBatch = (failure: Error): Promise<void> => {
-  const batch = newBatch()
-  batch.reject(failure)
-  return batch.promise
 }
 
 /** Recently read stretches of segment files, shared by every store in the process. */
@@ -135,9 +128,9 @@ export interface SegmentLogOptions {
 
 /**
  * The append-only log under a file store, as its PayloadStore. Appends are encoded into one
- * buffer and written in one write once the code that made them returns; under sync "always" a
- * batch is acknowledged when an fdatasync started after its write completes, and all appends
- * made while a sync runs share the next one (group commit).
+ * buffer and written in one write once the code that made them returns; under sync "always"
+ * they are durable (and the listener told) when an fdatasync started after their write
+ * completes, and all appends made while a sync runs share the next one (group commit).
  */
 export class SegmentLog implements PayloadStore {
   readonly kind = "file" as const
@@ -168,8 +161,7 @@ export class SegmentLog implements PayloadStore {
   /** Flat [first, last, first, last, ...] ranges removed since the last write. */
   private pendingRemovals: number[] = []
   private flushScheduled = false
-  private batch: Batch | undefined = undefined
-  private awaitingSync: Batch[] = []
+  private awaitingSync: SyncWaiter[] = []
   private syncing = false
   private readonly dirty = new Set<Segment>()
   /** True at open: the recovered files' names may not be durable yet (recovery syncs only what it changed). */
@@ -298,13 +290,6 @@ export class SegmentLog implements PayloadStore {
     this.scheduleFlush()
   }
 
-  durable(): Promise<void> {
-    if (this.failure !== undefined) return failedBatch(this.failure)
-    if (this.batch === undefined) this.batch = newBatch()
-    this.scheduleFlush()
-    return this.batch.promise
-  }
-
   durableSeq(): number {
     return this.policy === "always" ? this.syncedSeq : this.writtenSeq
   }
@@ -320,11 +305,11 @@ export class SegmentLog implements PayloadStore {
   /** Writes what is pending and syncs every file written so far, whatever the policy. */
   syncNow(): Promise<void> {
     this.flushPending()
-    if (this.failure !== undefined) return failedBatch(this.failure)
-    const batch = newBatch()
-    this.awaitingSync.push(batch)
+    if (this.failure !== undefined) return Promise.reject(this.failure)
+    const waiter = newSyncWaiter()
+    this.awaitingSync.push(waiter)
     this.requestSync()
-    return batch.promise
+    return waiter.promise
   }
 
   async close(): Promise<void> {
@@ -369,16 +354,9 @@ export class SegmentLog implements PayloadStore {
       this.fail(error)
       return
     }
-    const batch = this.batch
-    this.batch = undefined
-    if (this.policy === "always") {
-      if (batch !== undefined) this.awaitingSync.push(batch)
-      if (syncHere) this.syncInline()
-      else if (batch !== undefined) this.requestSync()
-    } else {
-      batch?.resolve()
-      this.tell(this.writtenSeq)
-    }
+    if (this.policy !== "always") this.tell(this.writtenSeq)
+    else if (syncHere) this.syncInline()
+    else if (this.writtenSeq > this.syncedSeq) this.requestSync()
     this.onWritten()
   }
 
@@ -520,9 +498,9 @@ export class SegmentLog implements PayloadStore {
       this.slowInlineSyncs = 0.4
     }
     this.syncedSeq = this.writtenSeq
-    const batches = this.awaitingSync
+    const waiters = this.awaitingSync
     this.awaitingSync = []
-    this.settle(batches)
+    this.settle(waiters)
   }
 
   private requestSync(): void {
@@ -532,33 +510,35 @@ export class SegmentLog implements PayloadStore {
   }
 
   /**
-   * Syncs until nothing awaits a sync. Each sync starts as soon as the last one returns, with
-   * everything appended meanwhile; the last one's batches are released while it runs.
+   * Syncs until nothing awaits a sync: no syncNow caller, and under sync "always" no append
+   * written since the last one. Each sync starts as soon as the last one returns, with everything
+   * appended meanwhile; what the last one covered is told while the next runs.
    */
   private async syncLoop(): Promise<void> {
-    let synced: Batch[] = []
+    let synced: SyncWaiter[] = []
     for (;;) {
       // Appends made while the last sync ran were left pending for this one.
       if (this.flushScheduled) this.flushPending()
-      const batches = this.awaitingSync
+      const waiters = this.awaitingSync
       this.awaitingSync = []
       const covered = this.writtenSeq
       const runwaySegment = this.active
       const runwayEnd = this.runwayEnd
-      const work = batches.length === 0 ? undefined : this.syncDirty()
+      const needed = waiters.length > 0 || (this.policy === "always" && covered > this.syncedSeq)
+      const work = needed ? this.syncDirty() : undefined
       this.settle(synced)
       if (work === undefined) break
       try {
         await work
       } catch (error) {
         this.fail(error)
-        for (const batch of batches) batch.reject(error)
+        for (const waiter of waiters) waiter.reject(error)
         break
       }
       this.syncedSeq = covered
       this.syncedRunwaySegment = runwaySegment
       this.syncedRunwayEnd = runwayEnd
-      synced = batches
+      synced = waiters
     }
     this.syncing = false
     // An ack told above may have led to an append, left pending for a sync that no longer runs.
@@ -581,9 +561,9 @@ export class SegmentLog implements PayloadStore {
     }
   }
 
-  /** Batches an fdatasync covered are durable, and so is everything up to syncedSeq. */
-  private settle(batches: ReadonlyArray<Batch>): void {
-    for (const batch of batches) batch.resolve()
+  /** Releases the syncNow callers an fdatasync covered and tells how far durability reaches. */
+  private settle(waiters: ReadonlyArray<SyncWaiter>): void {
+    for (const waiter of waiters) waiter.resolve()
     this.tell(this.durableSeq())
   }
 
@@ -610,9 +590,7 @@ export class SegmentLog implements PayloadStore {
     // What a completed sync covered stays acknowledged; the rest fails.
     this.tell(this.durableSeq())
     this.listener?.failed(this.failure)
-    this.batch?.reject(this.failure)
-    this.batch = undefined
-    for (const batch of this.awaitingSync) batch.reject(this.failure)
+    for (const waiter of this.awaitingSync) waiter.reject(this.failure)
     this.awaitingSync = []
   }
 

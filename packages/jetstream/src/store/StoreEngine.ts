@@ -39,8 +39,6 @@ export interface PayloadStore {
   removed(seq: number, location: number, erase: boolean): void
   /** Every message in [first, last] is gone (purge, compaction). */
   removedRange(first: number, last: number): void
-  /** Resolves when everything stored so far is as durable as the store's policy promises. */
-  durable(): Promise<void>
   /** See MessageStore.durableSeq. */
   durableSeq(): number
   setDurabilityListener(listener: DurabilityListener | undefined): void
@@ -102,7 +100,7 @@ export class StoreEngine implements MessageStore {
     index.add(seq, subjectId, stamp, size, location, headers !== undefined)
     this.enforceCountLimits(subjectId)
     if (limits.maxAgeMs > 0 && this.ageTimer === undefined) this.armAgeTimer()
-    return { ok: true, seq, timestamp: stamp, durable: this.payloads.durable() }
+    return { ok: true, seq, timestamp: stamp }
   }
 
   get(seq: number, mode: ReadMode = "copy"): StoredMessage | undefined {
