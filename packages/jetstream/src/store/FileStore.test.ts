@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises"
 import { afterAll, describe, expect, it } from "vitest"
 import { eventually, tempDir } from "../../../../test/support/index.ts"
 import { type Disk, type DiskFile, nodeDisk, readWholeFile } from "./Disk.ts"
-import { durabilityWaiter } from "./durabilityWaiter.ts"
+import { type DurabilityWaiter, durabilityWaiter } from "./durabilityWaiter.ts"
 import { type FileMessageStore, type FileStoreOptions, openFileStore } from "./FileStore.ts"
 import { noLimits } from "./MessageStore.ts"
 import { PowerCutDisk } from "./PowerCutDisk.ts"
@@ -84,6 +84,16 @@ const withSyncHook = (disk: Disk, hook: <T>(sync: () => T, blocking: boolean) =>
     }
   }
 })
+
+/** A store on a PowerCutDisk whose syncs on the calling thread take `milliseconds`. */
+const openWithBlockingSyncsOf = async (milliseconds: number): Promise<{ store: FileMessageStore; durability: DurabilityWaiter }> => {
+  const disk = withSyncHook(new PowerCutDisk(), (sync, blocking) => {
+    if (blocking) busyWait(milliseconds)
+    return sync()
+  })
+  const store = await openOn(disk)
+  return { store, durability: durabilityWaiter(store) }
+}
 
 const busyWait = (milliseconds: number): void => {
   const until = performance.now() + milliseconds
@@ -512,20 +522,14 @@ describe("file store: durability policies", () => {
   })
 
   it("syncs bursts on the thread pool again once the disk proves slow", async () => {
-    const disk = withSyncHook(new PowerCutDisk(), (sync, blocking) => {
-      if (blocking) busyWait(1)
-      return sync()
-    })
-    const store = await openOn(disk)
-    const durability = durabilityWaiter(store)
+    const { store, durability } = await openWithBlockingSyncsOf(1)
     const told = durability.told
     const inlineBursts: boolean[] = []
     for (let burst = 0; burst < 30; burst++) {
       told.length = 0
-      let last: ReturnType<FileMessageStore["append"]> | undefined
-      for (let index = 0; index < 16; index++) last = store.append("t", undefined, bytes(`m${index}`))
+      appendMany(store, 16)
       inlineBursts.push(told.length > 0)
-      if (last?.ok) await durability.until(last.seq)
+      await durability.until(store.state().lastSeq)
       // Beyond the spacing that follows each sync on the calling thread.
       await sleep(5)
     }
@@ -536,24 +540,16 @@ describe("file store: durability policies", () => {
   })
 
   it("leaves a burst that follows a sync on the calling thread too closely to the thread pool", async () => {
-    const disk = withSyncHook(new PowerCutDisk(), (sync, blocking) => {
-      if (blocking) busyWait(0.2)
-      return sync()
-    })
-    const store = await openOn(disk)
-    const durability = durabilityWaiter(store)
+    const { store, durability } = await openWithBlockingSyncsOf(0.2)
     const told = durability.told
-    const burst = (): void => {
-      for (let index = 0; index < 16; index++) store.append("t", undefined, bytes(`m${index}`))
-    }
-    const first = store.append("t", undefined, bytes("first"))
-    if (first.ok) await durability.until(first.seq)
+    appendMany(store, 1)
+    await durability.until(1)
     told.length = 0
-    burst()
+    appendMany(store, 16)
     expect(told).toEqual([17])
     // The next read's burst, a microtask later: another connection's, say.
     await null
-    burst()
+    appendMany(store, 16)
     expect(told).toEqual([17])
     await eventually(() => expect(told.at(-1)).toBe(33))
     await store.close()
