@@ -108,6 +108,9 @@ describe.each(jetStreamTargets())("$name", (target) => {
         await js().publish(subject("msgs.one"), "first", { headers: { "X-Kind": "greeting" } })
         await js().publish(subject("msgs.two"), "second")
         await js().publish(subject("msgs.one"), "third")
+        // Larger than the node's reusable reply buffer.
+        const big = "b".repeat(100_000)
+        await js().publish(subject("msgs.big"), big)
         const bySequence = await js().getMessage(name("MSGS"), { seq: 2 })
         const lastBySubject = await js().getMessage(name("MSGS"), { last_by_subj: subject("msgs.one") })
         const withHeaders = await js().getMessage(name("MSGS"), { seq: 1 })
@@ -115,6 +118,7 @@ describe.each(jetStreamTargets())("$name", (target) => {
         const direct = await js().directGet(name("MSGS"), { seq: 1 })
         const directLast = await js().directGet(name("MSGS"), { last_by_subj: subject("msgs.two") })
         const directMissing = await js().directGet(name("MSGS"), { seq: 99 })
+        const directBig = await js().directGet(name("MSGS"), { last_by_subj: subject("msgs.big") })
         const deleted = await js().manager.streams.deleteMessage(name("MSGS"), 2)
         const deletedAgain = await outcome(js().manager.streams.deleteMessage(name("MSGS"), 2))
         const afterDelete = streamInfoView(await js().manager.streams.info(name("MSGS"))).state
@@ -133,6 +137,7 @@ describe.each(jetStreamTargets())("$name", (target) => {
           direct: directView(direct),
           directLast: directView(directLast),
           directMissing,
+          directBig: { length: directBig?.data.length, intact: directBig?.data === big },
           deleted,
           deletedAgain,
           afterDelete,

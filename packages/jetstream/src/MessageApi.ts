@@ -114,6 +114,8 @@ const addedHeadersBound = 160
  */
 let replyScratch = Buffer.allocUnsafe(4096)
 let replyScratchBusy = false
+/** Larger replies get a buffer of their own, so one big message does not pin its size for good. */
+const replyScratchLimit = 64 * 1024
 
 /**
  * Sends the stored message to `reply` with Nats-Stream / -Subject / -Sequence / -Time-Stamp
@@ -125,8 +127,9 @@ const sendDirectReply = (stream: Stream, reply: string, message: StoredMessage):
   const data = message.data
   const bound = (own === undefined ? 0 : own.length) + addedHeadersBound + utf8Bound(stream.name) + utf8Bound(message.subject) + data.length
   const reentered = replyScratchBusy
-  if (!reentered && replyScratch.length < bound) replyScratch = Buffer.allocUnsafe(Math.max(bound, replyScratch.length * 2))
-  const target = reentered ? Buffer.allocUnsafe(bound) : replyScratch
+  const scratch = !reentered && bound <= replyScratchLimit
+  if (scratch && replyScratch.length < bound) replyScratch = Buffer.allocUnsafe(Math.min(replyScratchLimit, Math.max(bound, replyScratch.length * 2)))
+  const target = scratch ? replyScratch : Buffer.allocUnsafe(bound)
   let offset = 0
   if (own === undefined) offset = writeText(target, offset, plainHeaderLine)
   else {
