@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { afterEach, beforeAll, describe, expect, it } from "vitest"
 import { buildCli } from "../../scripts/build-cli.ts"
-import { startNatsServer, type Target } from "../support/index.ts"
+import { startNatsServer, useTarget } from "../support/index.ts"
 import { jetStreamTargets } from "../support/jetstreamTargets.ts"
 import { type CommandResult, expectOneErrorLine, killNatsCommands, runNatsCommand } from "../support/natsCommand.ts"
 
@@ -25,17 +25,9 @@ beforeAll(() => buildCli(), 60_000)
 afterEach(killNatsCommands)
 
 describe.each(jetStreamTargets())("nats JetStream commands against $name", (target) => {
-  let server: Target
+  const server = useTarget(target)
 
-  beforeAll(async () => {
-    server = await target.start()
-  })
-
-  afterAll(async () => {
-    await server?.stop()
-  })
-
-  const nats = (...args: Array<string>): Promise<CommandResult> => runNatsCommand(["-s", server.url, ...args])
+  const nats = (...args: Array<string>): Promise<CommandResult> => runNatsCommand(["-s", server().url, ...args])
 
   it("runs the seed commands verbatim: stream info shows the published message", async () => {
     const added = succeeded(await nats("stream", "add", "ORDERS", "--subjects", "orders.>", "--storage", "file", "--retention", "limits"))

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { afterEach, beforeAll, describe, expect, it } from "vitest"
 import { buildCli } from "../../scripts/build-cli.ts"
-import { eventually, startNatsServer, type Target } from "../support/index.ts"
+import { eventually, startNatsServer, useTarget } from "../support/index.ts"
 import { jetStreamTargets } from "../support/jetstreamTargets.ts"
 import {
   type CommandResult,
@@ -35,18 +35,10 @@ beforeAll(() => buildCli(), 60_000)
 afterEach(killNatsCommands)
 
 describe.each(jetStreamTargets())("nats kv against $name", (target) => {
-  let server: Target
+  const server = useTarget(target)
 
-  beforeAll(async () => {
-    server = await target.start()
-  })
-
-  afterAll(async () => {
-    await server?.stop()
-  })
-
-  const nats = (...args: Array<string>): Promise<CommandResult> => runNatsCommand(["-s", server.url, ...args])
-  const natsWithInput = (input: string, ...args: Array<string>): Promise<CommandResult> => runNatsCommand(["-s", server.url, ...args], { input })
+  const nats = (...args: Array<string>): Promise<CommandResult> => runNatsCommand(["-s", server().url, ...args])
+  const natsWithInput = (input: string, ...args: Array<string>): Promise<CommandResult> => runNatsCommand(["-s", server().url, ...args], { input })
 
   it("runs the seed commands verbatim: add, put, get, watch, del, ls", async () => {
     const added = succeeded(await nats("kv", "add", "config"))
@@ -68,7 +60,7 @@ describe.each(jetStreamTargets())("nats kv against $name", (target) => {
     expect(succeeded(await nats("kv", "put", "config", "db_host", "localhost")).stdout).toBe("localhost\n")
     expect(normalised(succeeded(await nats("kv", "get", "config", "db_host")).stdout)).toBe("config > db_host revision: 1 created @ <rfc822>\n\nlocalhost\n\n")
 
-    const watch = startNatsCommand(["-s", server.url, "kv", "watch", "config"])
+    const watch = startNatsCommand(["-s", server().url, "kv", "watch", "config"])
     await eventually(() => expect(normalised(watch.stdout())).toBe("[<time>             ] PUT config > db_host: localhost\n"), { timeout: 10_000 })
     succeeded(await nats("kv", "put", "config", "db_port", "5432"))
     await eventually(() => expect(normalised(watch.stdout())).toContain("] PUT config > db_port: 5432\n"))
@@ -182,7 +174,7 @@ describe.each(jetStreamTargets())("nats kv against $name", (target) => {
     // Current values come in the order they were last written.
     expect(rest).toBe("[<time>             ] PUT tree > app.db.host: h\n[<time>             ] PUT tree > app.web: w\n[<time>             ] DELETE tree > app.db.port\n")
 
-    const live = startNatsCommand(["-s", server.url, "kv", "watch", "tree", "other", "--count", "3"])
+    const live = startNatsCommand(["-s", server().url, "kv", "watch", "tree", "other", "--count", "3"])
     await eventually(() => expect(live.stdout()).toContain("PUT tree > other: o\n"), { timeout: 10_000 })
     succeeded(await nats("kv", "put", "tree", "other", "o2"))
     succeeded(await nats("kv", "purge", "tree", "other", "-f"))

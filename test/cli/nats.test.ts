@@ -1,8 +1,6 @@
-import { writeFileSync } from "node:fs"
-import { join } from "node:path"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { afterEach, beforeAll, describe, expect, it } from "vitest"
 import { buildCli } from "../../scripts/build-cli.ts"
-import { eventually, freePort, startNatsServer, startNex, type Target, tempDir } from "../support/index.ts"
+import { diffTargets, eventually, freePort, useTarget } from "../support/index.ts"
 import {
   expectOneErrorLine,
   finishWithin,
@@ -11,53 +9,6 @@ import {
   runNatsCommand,
   startNatsCommand
 } from "../support/natsCommand.ts"
-
-interface User {
-  readonly user: string
-  readonly password: string
-  readonly permissions?: { readonly publish: { readonly deny: ReadonlyArray<string> } }
-}
-
-interface CliTarget {
-  readonly name: string
-  readonly start: () => Promise<Target>
-  /** A server that only accepts this user. */
-  readonly startWithUser: (user: User) => Promise<Target>
-}
-
-/** Starts a server from a config file written to a temp dir, removed when the server stops. */
-const withConfigFile = async (name: string, text: string, start: (file: string) => Promise<Target>): Promise<Target> => {
-  const directory = tempDir("nats-cli-auth-")
-  const file = join(directory.path, name)
-  writeFileSync(file, text)
-  const target = await start(file).catch((error: unknown) => {
-    directory.remove()
-    throw error
-  })
-  return { ...target, stop: () => target.stop().finally(directory.remove) }
-}
-
-const allTargets: ReadonlyArray<CliTarget> = [
-  {
-    name: "nats-server",
-    start: () => startNatsServer(),
-    // nats-server's config syntax accepts JSON.
-    startWithUser: (user) =>
-      withConfigFile("auth.conf", JSON.stringify({ authorization: { users: [user] } }), (file) => startNatsServer({ args: ["-c", file] }))
-  },
-  {
-    name: "nex",
-    start: () => startNex(),
-    startWithUser: (user: User) =>
-      withConfigFile("auth.config.ts", `export default { server: { auth: { users: [${JSON.stringify(user)}] } } }\n`, (configFile) =>
-        startNex({ configFile })
-      )
-  }
-]
-
-// Both servers by default; DIFF_TARGETS=nats-server (or nex) narrows it, as for test/core.
-const selectedTargets = process.env.DIFF_TARGETS?.split(",").map((name) => name.trim())
-const targets = allTargets.filter((target) => selectedTargets === undefined || selectedTargets.includes(target.name))
 
 /** Starts a long-running command (sub, reply) and waits until it says it is listening. */
 const startListening = async (args: ReadonlyArray<string>): Promise<RunningCommand> => {
@@ -78,18 +29,10 @@ beforeAll(() => buildCli(), 60_000)
 
 afterEach(killNatsCommands)
 
-describe.each(targets)("nats commands against $name", (target) => {
-  let server: Target
+describe.each(diffTargets())("nats commands against $name", (target) => {
+  const server = useTarget(target)
 
-  beforeAll(async () => {
-    server = await target.start()
-  })
-
-  afterAll(async () => {
-    await server?.stop()
-  })
-
-  const on = (...args: Array<string>): Array<string> => ["-s", server.url, ...args]
+  const on = (...args: Array<string>): Array<string> => ["-s", server().url, ...args]
 
   it("sub prints what pub publishes, body intact", async () => {
     const subscriber = await startListening(on("sub", "greetings", "--count", "1"))
@@ -103,7 +46,7 @@ describe.each(targets)("nats commands against $name", (target) => {
 
   it("finds the server through NATS_URL when -s is not given", async () => {
     const subscriber = await startListening(on("sub", "from.env", "--count", "1", "--raw"))
-    const published = await runNatsCommand(["pub", "from.env", "via env"], { env: { NATS_URL: server.url } })
+    const published = await runNatsCommand(["pub", "from.env", "via env"], { env: { NATS_URL: server().url } })
     expect(published.code).toBe(0)
     expect((await finishWithin(subscriber)).stdout).toBe("via env\n")
   })
@@ -193,7 +136,7 @@ describe.each(targets)("nats commands against $name", (target) => {
   })
 
   it("authenticates with --user and --password, and reports what the server refuses", async () => {
-    const guarded = await target.startWithUser({ user: "app", password: "s3cret", permissions: { publish: { deny: ["secret.>"] } } })
+    const guarded = await target.start({ auth: { users: [{ user: "app", password: "s3cret", permissions: { publish: { deny: ["secret.>"] } } }] } })
     try {
       const as = (password: string, ...args: Array<string>) => runNatsCommand(["-s", guarded.url, "--user", "app", "--password", password, ...args])
       expect((await as("s3cret", "pub", "open.news", "x")).code).toBe(0)

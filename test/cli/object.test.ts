@@ -6,7 +6,7 @@ import { Objm } from "@nats-io/obj"
 import { connect, headers } from "@nats-io/transport-node"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { buildCli } from "../../scripts/build-cli.ts"
-import { eventually, startNatsServer, type Target, tempDir } from "../support/index.ts"
+import { eventually, startNatsServer, useTarget, tempDir } from "../support/index.ts"
 import { jetStreamTargets } from "../support/jetstreamTargets.ts"
 import { type CommandResult, expectOneErrorLine, killNatsCommands, startNatsCommand, succeeded } from "../support/natsCommand.ts"
 
@@ -89,23 +89,21 @@ beforeAll(() => buildCli(), 60_000)
 afterEach(killNatsCommands)
 
 describe.each(jetStreamTargets())("nats object against $name", (target) => {
-  let server: Target
+  const server = useTarget(target)
   const upload = tempDir("nats-object-upload-")
   const download = tempDir("nats-object-download-")
   const logo = Buffer.concat([Buffer.from("\x89PNG\r\n\x1a\n", "binary"), randomBytes(3000)])
 
-  beforeAll(async () => {
-    server = await target.start()
+  beforeAll(() => {
     writeFileSync(join(upload.path, "logo.png"), logo)
   })
 
-  afterAll(async () => {
-    await server?.stop()
+  afterAll(() => {
     upload.remove()
     download.remove()
   })
 
-  const natsIn = (cwd: string, ...args: Array<string>): Promise<Finished> => runIn(cwd, ["-s", server.url, ...args])
+  const natsIn = (cwd: string, ...args: Array<string>): Promise<Finished> => runIn(cwd, ["-s", server().url, ...args])
   const nats = (...args: Array<string>): Promise<Finished> => natsIn(download.path, ...args)
 
   it("runs the seed commands verbatim: add, put, ls, get, del", async () => {
@@ -172,7 +170,7 @@ describe.each(jetStreamTargets())("nats object against $name", (target) => {
   it("put reads stdin under --name, asks before replacing, and info describes buckets and objects", async () => {
     expectOneErrorLine(await nats("object", "put", "assets"), "nats: --name is required when reading from stdin")
     expectOneErrorLine(await nats("object", "put", "assets", "./missing.png"), 'nats: file "./missing.png" does not exist')
-    const piped = succeeded(await runIn(download.path, ["-s", server.url, "object", "put", "assets", "--name", "notes/readme.txt", "--description", "read me"], { input: "hello objects\n" }))
+    const piped = succeeded(await runIn(download.path, ["-s", server().url, "object", "put", "assets", "--name", "notes/readme.txt", "--description", "read me"], { input: "hello objects\n" }))
     expect(normalised(piped.stdout)).toBe(
       [
         "",
@@ -186,7 +184,7 @@ describe.each(jetStreamTargets())("nats object against $name", (target) => {
         ""
       ].join("\n")
     )
-    const empty = succeeded(await runIn(download.path, ["-s", server.url, "object", "put", "assets", "--name", "empty.txt"], { input: "" }))
+    const empty = succeeded(await runIn(download.path, ["-s", server().url, "object", "put", "assets", "--name", "empty.txt"], { input: "" }))
     expect(empty.stdout).toContain("               Size: 0 B\n")
     expect(empty.stdout).toContain("             Chunks: 0\n")
     succeeded(await nats("object", "get", "assets", "empty.txt"))
@@ -208,7 +206,7 @@ describe.each(jetStreamTargets())("nats object against $name", (target) => {
   })
 
   it("watch shows current objects then changes, deletes included", async () => {
-    const watching = startIn(download.path, ["-s", server.url, "object", "watch", "assets", "--count", "5"])
+    const watching = startIn(download.path, ["-s", server().url, "object", "watch", "assets", "--count", "5"])
     // The current objects first (the deleted empty.txt among them), then the delete and the put
     // made once they are shown.
     await eventually(() => expect(watching.stdout().split("\n")).toHaveLength(4), { timeout: 10_000 })
@@ -222,7 +220,7 @@ describe.each(jetStreamTargets())("nats object against $name", (target) => {
   })
 
   it("get follows links and fails clearly, writing nothing, when the data does not match the digest", async () => {
-    const connection = await connect({ servers: server.url })
+    const connection = await connect({ servers: server().url })
     try {
       const store = await new Objm(connection).open("assets")
       await store.link("alias.png", (await store.info("logo.png"))!)
