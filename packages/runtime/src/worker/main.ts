@@ -5,9 +5,10 @@ import type { NodeToWorker, WorkerEnvironment, WorkerToNode } from "./WorkerProt
 
 /**
  * The sandbox host process: forked by the node with `--no-node-snapshot` and an advanced-serialization
- * IPC channel. It connects to NATS itself, runs the workloads the node starts, heartbeats every
- * second, and exits 0 after a "shutdown". A catastrophic isolate error (V8 lost control: the
- * isolate's thread is parked forever) is reported, then the process aborts: `process.exit` would hang.
+ * IPC channel. It connects to NATS itself, runs the workloads the node starts, heartbeats each
+ * second that its figures changed, and exits 0 after a "shutdown". A catastrophic isolate error
+ * (V8 lost control: the isolate's thread is parked forever) is reported, then the process
+ * aborts: `process.exit` would hang.
  */
 const warn = (message: string): void => void process.stderr.write(`nex sandbox ${process.pid}: ${message}\n`)
 
@@ -56,7 +57,16 @@ const connection = await connect({
 const periodClaimOption = environment.NEX_CLUSTER === "1" ? { periodClaim: periodClaim(connection, node) } : {}
 const host = await SandboxHost.start({ connection, node, send, onCatastrophicError, onWarning: warn, ...periodClaimOption })
 
-const heartbeat = setInterval(() => send(host.heartbeat()), 1000)
+// Sent only when it changed: an idle host's is the same every second, and each one costs the
+// node's main thread an IPC read and a supervisor command.
+let lastHeartbeat = ""
+const heartbeat = setInterval(() => {
+  const beat = host.heartbeat()
+  const text = JSON.stringify(beat)
+  if (text === lastHeartbeat) return
+  lastHeartbeat = text
+  send(beat)
+}, 1000)
 
 const shutdown = async (): Promise<void> => {
   clearInterval(heartbeat)
