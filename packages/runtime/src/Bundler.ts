@@ -3,7 +3,7 @@ import { existsSync } from "node:fs"
 import { builtinModules } from "node:module"
 import { isAbsolute, relative, resolve } from "node:path"
 import { Data, Effect } from "effect"
-import { build, type Message, type Plugin } from "esbuild"
+import { build, type Message, type Plugin, stop } from "esbuild"
 
 /** A workload compiled to one self-contained ES module. */
 export interface Bundle {
@@ -35,6 +35,29 @@ const refuseNodeBuiltins: Plugin = {
   }
 }
 
+/**
+ * esbuild builds in a service process it keeps alive, pinging this process every second. A node
+ * bundles only when workloads are deployed, so the service is stopped once no build has run for
+ * a few seconds (costing an idle node's main thread CPU and its RSS); the next build starts it.
+ */
+const serviceIdleMs = 5000
+let buildsInFlight = 0
+let serviceStop: ReturnType<typeof setTimeout> | undefined
+
+const inService = <A>(work: () => Promise<A>): Promise<A> => {
+  buildsInFlight++
+  if (serviceStop !== undefined) clearTimeout(serviceStop)
+  serviceStop = undefined
+  return work().finally(() => {
+    if (--buildsInFlight > 0) return
+    serviceStop = setTimeout(() => {
+      serviceStop = undefined
+      if (buildsInFlight === 0) void stop()
+    }, serviceIdleMs)
+    serviceStop.unref()
+  })
+}
+
 /** A path as the user would type it: relative to the working directory when inside it. */
 export const displayPath = (file: string, workingDirectory: string): string => {
   const fromHere = relative(workingDirectory, resolve(workingDirectory, file))
@@ -63,21 +86,23 @@ export const bundleWorkload = (file: string, workingDirectory = process.cwd()): 
     if (!existsSync(path)) return yield* new BundleError({ reason: "NotFound", message: `${shown}: no such file` })
     const result = yield* Effect.tryPromise({
       try: () =>
-        build({
-          entryPoints: [path],
-          absWorkingDir: workingDirectory,
-          bundle: true,
-          format: "esm",
-          platform: "neutral",
-          target: "es2023",
-          mainFields: ["module", "main"],
-          supported: { "top-level-await": false },
-          plugins: [refuseNodeBuiltins],
-          write: false,
-          logLevel: "silent",
-          legalComments: "none",
-          charset: "utf8"
-        }),
+        inService(() =>
+          build({
+            entryPoints: [path],
+            absWorkingDir: workingDirectory,
+            bundle: true,
+            format: "esm",
+            platform: "neutral",
+            target: "es2023",
+            mainFields: ["module", "main"],
+            supported: { "top-level-await": false },
+            plugins: [refuseNodeBuiltins],
+            write: false,
+            logLevel: "silent",
+            legalComments: "none",
+            charset: "utf8"
+          })
+        ),
       catch: (failure) => {
         const errors = (failure as { errors?: ReadonlyArray<Message> }).errors
         const message = errors !== undefined && errors.length > 0 ? errors.map(describeMessage).join("\n") : `${shown}: ${String(failure)}`
