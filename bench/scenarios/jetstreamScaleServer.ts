@@ -39,8 +39,8 @@ const readCpuSeconds = (pid: number): number => {
 const spawnServer = (name: ServerName, storeDir: string, port: number): Spawned => {
   if (name === "nex") {
     // The bundle, as `npm start` runs it; bench/run.ts rebuilds it before any scenario runs.
-    // Without the workload runtime, as every JetStream scenario: its KV watchers' idle
-    // heartbeats alone cost the node about 0.4 % of a core, which the idle scenario would count.
+    // Without the workload runtime, as every JetStream scenario: an idle runtime costs the node
+    // about 0.4 % of a core on its own, which the idle-consumers scenario would count.
     const args = [nexBundle, "up", "--host", "127.0.0.1", "--port", String(port), "--store", storeDir, "--http-port", "0", "--no-runtime"]
     return spawnProcess(process.execPath, args, { cwd: repoRoot })
   }
