@@ -36,9 +36,9 @@ const refuseNodeBuiltins: Plugin = {
 }
 
 /**
- * esbuild builds in a service process it keeps alive, pinging this process every second. A node
- * bundles only when workloads are deployed, so the service is stopped once no build has run for
- * a few seconds (costing an idle node's main thread CPU and its RSS); the next build starts it.
+ * esbuild builds in a service process that stays alive and pings this process while it lives. A
+ * node bundles only when workloads are deployed, so the service is stopped once no build has run
+ * for a few seconds; the next build starts it again.
  */
 const serviceIdleMs = 5000
 let buildsInFlight = 0

@@ -16,7 +16,12 @@ export const durabilityWaiter = (store: Pick<MessageStore, "durableSeq" | "setDu
   store.setDurabilityListener({
     durableThrough: (seq) => {
       told.push(seq)
-      waiting = waiting.filter((waiter) => (waiter.seq <= seq ? (waiter.resolve(), false) : true))
+      const stillWaiting: typeof waiting = []
+      for (const waiter of waiting) {
+        if (waiter.seq <= seq) waiter.resolve()
+        else stillWaiting.push(waiter)
+      }
+      waiting = stillWaiting
     },
     failed: (error) => {
       failure = error
