@@ -128,6 +128,7 @@ export class ClientConnection implements ParserHandler, Delivery {
     this.requestsSinceFlush = 0
     this.parser.parse(chunk)
     this.server.flushDirty()
+    this.server.busyPoll.touch()
   }
 
   // --- parser callbacks -----------------------------------------------------------------------

@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto"
 import { createServer, type Server as NetServer, type Socket } from "node:net"
+import { availableParallelism } from "node:os"
 import { encodeError, statusMessage, Sublist } from "@nex/protocol"
 import { Authenticator } from "./Auth.ts"
 import type { BrokerConfig } from "./BrokerConfig.ts"
+import { BusyPoll } from "./BusyPoll.ts"
 import { ClientConnection } from "./ClientConnection.ts"
 import { InternalClient } from "./InternalClient.ts"
 import type { Subscription } from "./Subscription.ts"
@@ -11,6 +13,8 @@ import type { Subscription } from "./Subscription.ts"
 export const advertisedVersion = "2.10.24"
 
 const closedConnectionsKept = 10_000
+/** Covers the ~100 µs a sequential client takes to send its next request, with room for jitter. */
+const defaultBusyPollMicros = 200
 
 /** The 503 status nats-server (≤ 2.11) sends to a requester when nobody received the request. */
 const noRespondersMessage = statusMessage(503)
@@ -53,6 +57,7 @@ export class Server {
   readonly internalClients = new Set<InternalClient>()
   readonly startTime = new Date()
   readonly log: ServerLog
+  readonly busyPoll: BusyPoll
 
   inMsgs = 0
   inBytes = 0
@@ -80,6 +85,8 @@ export class Server {
     this.log = log
     this.serverName = config.serverName ?? this.serverId
     this.authenticator = new Authenticator(config.auth)
+    // With one CPU the poller would take it from the very client it waits for.
+    this.busyPoll = new BusyPoll(config.busyPollMicros ?? (availableParallelism() > 1 ? defaultBusyPollMicros : 0))
   }
 
   get port(): number {
@@ -325,6 +332,7 @@ export class Server {
     if (this.shuttingDown) return
     this.shuttingDown = true
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer)
+    this.busyPoll.stop()
     const listenerClosed = new Promise<void>((resolve) => (this.listener ? this.listener.close(() => resolve()) : resolve()))
     for (const socket of this.heldSockets ?? []) socket.destroy()
     this.heldSockets = undefined

@@ -1,5 +1,6 @@
 export * from "./Broker.ts"
 export * from "./BrokerConfig.ts"
+export { BusyPoll } from "./BusyPoll.ts"
 export { type CloseReason, ClientConnection } from "./ClientConnection.ts"
 export * from "./InternalClient.ts"
 export * as Monitoring from "./Monitoring.ts"

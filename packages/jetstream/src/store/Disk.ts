@@ -85,7 +85,14 @@ class NodeDiskFile implements DiskFile {
   }
 
   sync(): Promise<void> {
-    return new Promise((resolve, reject) => fdatasync(this.descriptor, (error) => (error ? reject(error) : resolve())))
+    syncsInFlight++
+    return new Promise((resolve, reject) =>
+      fdatasync(this.descriptor, (error) => {
+        syncsInFlight--
+        if (error) reject(error)
+        else resolve()
+      })
+    )
   }
 
   syncBlocking(): void {
@@ -96,6 +103,12 @@ class NodeDiskFile implements DiskFile {
     closeSync(this.descriptor)
   }
 }
+
+/** fdatasyncs and fsyncs of `nodeDisk` running on the thread pool, in this process. */
+let syncsInFlight = 0
+
+/** True while the thread pool syncs for `nodeDisk`: the broker's busy poll waits for them, not beside them. */
+export const nodeDiskSyncing = (): boolean => syncsInFlight > 0
 
 /** The real disk, on node:fs. */
 export const nodeDisk: Disk = {
@@ -121,7 +134,9 @@ export const nodeDisk: Disk = {
         reject(error)
         return
       }
+      syncsInFlight++
       fsync(descriptor, (error) => {
+        syncsInFlight--
         closeSync(descriptor)
         if (error) reject(error)
         else resolve()
