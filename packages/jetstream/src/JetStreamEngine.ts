@@ -9,7 +9,7 @@ import { InterestWatcher } from "./InterestWatcher.ts"
 import { messageRoutes } from "./MessageApi.ts"
 import { MetadataStore } from "./MetadataStore.ts"
 import { fromWire, Outbound } from "./Outbound.ts"
-import { type MessageStore, nodeDiskSyncing, openFileStore, openMemoryStore, type SyncPolicy } from "./store/index.ts"
+import { type MessageStore, nodeDiskSyncActive, openFileStore, openMemoryStore, type SyncPolicy } from "./store/index.ts"
 import { Stream, type StreamHost } from "./Stream.ts"
 import { streamRoutes } from "./StreamApi.ts"
 import type { StreamConfig } from "./StreamConfig.ts"
@@ -56,8 +56,8 @@ export class JetStreamEngine implements StreamHost {
     this.client = client
     this.options = options
     this.outbound = new Outbound(server, client)
-    // A durable publish waits on a thread-pool fdatasync; the busy poll must leave it a CPU.
-    server.busyPoll.pauseWhile(nodeDiskSyncing)
+    // The busy poll stands aside while durable writes are syncing (see nodeDiskSyncActive).
+    server.busyPoll.pauseWhile(nodeDiskSyncActive)
     this.interestWatcher = new InterestWatcher(
       (subject) => server.sublist.hasInterest(subject),
       (listener) => server.onSubscription((subscription) => listener(subscription.subject))

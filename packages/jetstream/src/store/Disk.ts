@@ -88,7 +88,7 @@ class NodeDiskFile implements DiskFile {
     syncsInFlight++
     return new Promise((resolve, reject) =>
       fdatasync(this.descriptor, (error) => {
-        syncsInFlight--
+        syncEnded()
         if (error) reject(error)
         else resolve()
       })
@@ -97,6 +97,7 @@ class NodeDiskFile implements DiskFile {
 
   syncBlocking(): void {
     fdatasyncSync(this.descriptor)
+    lastSyncEndedAt = performance.now()
   }
 
   close(): void {
@@ -106,9 +107,23 @@ class NodeDiskFile implements DiskFile {
 
 /** fdatasyncs and fsyncs of `nodeDisk` running on the thread pool, in this process. */
 let syncsInFlight = 0
+/** When the last sync of `nodeDisk` (on either thread) ended, in performance.now() milliseconds. */
+let lastSyncEndedAt = Number.NEGATIVE_INFINITY
+/** How long after a sync the disk still counts as in use by durable writes. */
+const recentSyncMs = 10
 
-/** True while the thread pool syncs for `nodeDisk`: the broker's busy poll waits for them, not beside them. */
-export const nodeDiskSyncing = (): boolean => syncsInFlight > 0
+const syncEnded = (): void => {
+  syncsInFlight--
+  lastSyncEndedAt = performance.now()
+}
+
+/**
+ * True while `nodeDisk` syncs on the thread pool, or did within the last 10 ms: durable writes
+ * are under way. The broker's busy poll stands aside then: a polling thread keeps the sync's
+ * thread off its CPU, and picking up each request the moment it lands leaves fewer of them to
+ * share each group commit (KV put with 64 in flight fell from 1.00x to 0.87x nats-server).
+ */
+export const nodeDiskSyncActive = (): boolean => syncsInFlight > 0 || performance.now() - lastSyncEndedAt < recentSyncMs
 
 /** The real disk, on node:fs. */
 export const nodeDisk: Disk = {
@@ -136,7 +151,7 @@ export const nodeDisk: Disk = {
       }
       syncsInFlight++
       fsync(descriptor, (error) => {
-        syncsInFlight--
+        syncEnded()
         closeSync(descriptor)
         if (error) reject(error)
         else resolve()

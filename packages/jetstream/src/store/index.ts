@@ -1,4 +1,4 @@
-export { type Disk, type DiskFile, nodeDisk, nodeDiskSyncing, readWholeFile } from "./Disk.ts"
+export { type Disk, type DiskFile, nodeDisk, nodeDiskSyncActive, readWholeFile } from "./Disk.ts"
 export { type FileMessageStore, type FileStoreOptions, type FileStoreStats, openFileStore } from "./FileStore.ts"
 export { type MemoryStoreOptions, openMemoryStore } from "./MemoryStore.ts"
 export {
