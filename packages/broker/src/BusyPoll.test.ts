@@ -71,7 +71,8 @@ describe("BusyPoll", () => {
 })
 
 describe("Server busy poll", () => {
-  const pingPong = async (server: Server): Promise<void> => {
+  /** Sends `lines` in one write after CONNECT, and waits for the PONG that ends them. */
+  const pingPong = async (server: Server, lines = ""): Promise<void> => {
     const socket = connect(server.port, "127.0.0.1")
     try {
       await new Promise<void>((resolve, reject) => {
@@ -81,7 +82,7 @@ describe("Server busy poll", () => {
           seen += chunk.toString("latin1")
           if (seen.includes("PONG\r\n")) resolve()
         })
-        socket.write("CONNECT {\"verbose\":false}\r\nPING\r\n")
+        socket.write(`CONNECT {"verbose":false}\r\n${lines}PING\r\n`)
       })
     } finally {
       socket.destroy()
@@ -106,6 +107,13 @@ describe("Server busy poll", () => {
       await sleep(30)
       expect(server.busyPoll.active).toBe(false)
       expect(server.busyPoll.turns).toBeGreaterThan(1)
+    }))
+
+  it("does not poll after a read carrying several messages: that client is pipelining", () =>
+    withServer({ busyPollMicros: 10_000 }, async (server) => {
+      await pingPong(server, "PUB a 1\r\nx\r\nPUB a 1\r\nx\r\n")
+      await turn()
+      expect(server.busyPoll.turns).toBe(0)
     }))
 
   it("never polls with server.busyPollMicros 0", () =>

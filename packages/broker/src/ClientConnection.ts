@@ -126,9 +126,12 @@ export class ClientConnection implements ParserHandler, Delivery {
     this.lastActivity = now
     this.lastInbound = now
     this.requestsSinceFlush = 0
+    const messagesBefore = this.inMsgs
     this.parser.parse(chunk)
     this.server.flushDirty()
-    this.server.busyPoll.touch()
+    // A one-at-a-time client sends a message a read; one sending several is pipelining and
+    // gains nothing from a poll that only costs its CPU.
+    if (this.inMsgs - messagesBefore <= 1) this.server.busyPoll.touch()
   }
 
   // --- parser callbacks -----------------------------------------------------------------------
