@@ -54,9 +54,9 @@ export const BrokerConfig = z.strictObject({
   drainTimeoutMs: duration.default(5000),
   auth: Auth.optional(),
   /**
-   * Microseconds the event loop keeps polling, never sleeping, after it last did work: a thread
-   * that sleeps between a reply and the next request pays to be woken. Default 200 with more than
-   * one CPU, else 0 (off).
+   * Microseconds the event loop keeps polling, never sleeping, after a client's read of at most
+   * one message: a thread that sleeps between a reply and the next request pays to be woken.
+   * Default 200 with more than one CPU, else 0 (off).
    */
   busyPollMicros: z.number().int().min(0).max(10_000).optional(),
   /** Advertise JetStream in INFO (set by the node when the JetStream layer is attached). */

@@ -1,6 +1,6 @@
 /**
- * Keeps the event loop polling its sockets, without sleeping, for a short window after the
- * broker last did work. A sequential client sends its next request about 100 µs after the reply;
+ * Keeps the event loop polling its sockets, without sleeping, for a short window after each
+ * `touch` (the broker touches it after a client's read of at most one message). A sequential client sends its next request about 100 µs after the reply;
  * a thread asleep by then pays for being woken, and on a VM whose idle CPUs halt at once that is
  * about 40 µs a hop, nearly half the round trip. The cost is CPU: up to one core while work keeps
  * arriving within the window, none once it stops.

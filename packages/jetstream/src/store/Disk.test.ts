@@ -36,7 +36,7 @@ describe("nodeDisk", () => {
     }
   })
 
-  it("counts a failed sync as finished", async () => {
+  it("leaves nothing counted when a directory to sync cannot be opened", async () => {
     await sleep(20)
     await expect(nodeDisk.syncDirectory(join(tmpdir(), "nex-disk-missing", "nowhere"))).rejects.toThrow()
     expect(nodeDiskSyncActive()).toBe(false)
