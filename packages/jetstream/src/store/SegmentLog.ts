@@ -105,9 +105,9 @@ let runwayZeros: Buffer | undefined
  * journal commit: a median of about 140 µs on this machine's disk); the burst's last sync still
  * goes to the thread pool, so this thread reads on meanwhile. Each such sync is followed by three
  * times its length without one, so one stream's syncs block at most a quarter of the time: with
- * many connections bursting into one stream, group commit on the thread pool does better. A sync slower than the limit stalls every
- * connection, so when most recent ones were (a slow disk, not the odd outlier of a fast one),
- * they pause for a while.
+ * many connections bursting into one stream, group commit on the thread pool does better. A
+ * sync slower than the limit stalls every connection, so when most recent ones were (a slow
+ * disk, not the odd outlier of a fast one), they pause for a while.
  */
 const inlineSyncLimitMs = 0.5
 const inlineSyncPauseMs = 1000
